@@ -1,0 +1,37 @@
+#include "crypto/x25519.h"
+
+#include <sodium.h>
+
+#include "crypto/init.h"
+#include "crypto/random.h"
+
+namespace wgd::crypto {
+
+PrivateKey x25519_generate() {
+  PrivateKey key;
+  random_bytes(key.span());
+  x25519_clamp(key);
+  return key;
+}
+
+void x25519_clamp(PrivateKey& key) {
+  key.data()[0] &= 248;
+  key.data()[31] = static_cast<std::uint8_t>((key.data()[31] & 127) | 64);
+}
+
+PublicKey x25519_public(const PrivateKey& key) {
+  ensure_initialized();
+  PublicKey pub;
+  crypto_scalarmult_base(pub.data(), key.data());  // libsodium clamps internally
+  return pub;
+}
+
+std::optional<Secret<kKeySize>> x25519(const PrivateKey& ours, const PublicKey& theirs) {
+  ensure_initialized();
+  Secret<kKeySize> shared;
+  // libsodium returns -1 exactly when the result is all zeros.
+  if (crypto_scalarmult(shared.data(), ours.data(), theirs.data()) != 0) return std::nullopt;
+  return shared;
+}
+
+}  // namespace wgd::crypto
