@@ -97,6 +97,7 @@ class Device {
   std::size_t mtu() const { return options_.mtu; }
   const TimerSettings& timer_settings() const { return options_.timers; }
   std::size_t peer_count() const { return peers_.size(); }
+  std::uint32_t fwmark() const { return fwmark_; }
   Peer* find_peer(std::uint64_t id);
   Peer* find_peer(const crypto::PublicKey& key);
 
@@ -155,6 +156,11 @@ class Device {
 
   // --- Observability ---------------------------------------------------------------------------
   std::uint64_t drops(Drop d) const { return drops_[static_cast<std::size_t>(d)]; }
+  // For drops the split paths find outside the lock (a failed open), counted afterwards.
+  void count_drop(Drop d, std::uint64_t n = 1) { drops_[static_cast<std::size_t>(d)] += n; }
+  // The same validation apply() runs first, for callers that must check before other side
+  // effects (rebinding sockets) so that a refused change set changes nothing.
+  Result<void> validate(const DeviceChange& change) const;
 
  private:
   // Index table: receiver index -> peer and (for sessions) keypair.
@@ -166,7 +172,6 @@ class Device {
   void drop(Drop d) { ++drops_[static_cast<std::size_t>(d)]; }
 
   // configuration (device.cc)
-  Result<void> validate(const DeviceChange& change) const;
   void set_private_key(const crypto::PrivateKey& key, Now now);
   Peer* create_peer(const crypto::PublicKey& key);
   void remove_peer(Peer* peer);

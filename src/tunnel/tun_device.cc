@@ -1,0 +1,99 @@
+#include "tunnel/tun_device.h"
+
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace wgd::tunnel {
+namespace {
+
+std::string errno_text(int e) { return std::strerror(e); }
+
+// Interface ioctls go through any socket.
+Result<UniqueFd> ioctl_socket() {
+  UniqueFd s(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!s) return fail("socket for interface ioctls: " + errno_text(errno), errno);
+  return s;
+}
+
+}  // namespace
+
+Result<void> validate_interface_name(std::string_view name) {
+  if (name.empty() || name.size() >= IFNAMSIZ)
+    return fail("interface name '" + std::string(name) + "' must be 1 to 15 characters", EINVAL);
+  if (name == "." || name == "..")
+    return fail("interface name '" + std::string(name) + "' is not allowed", EINVAL);
+  for (char c : name) {
+    if (c == '/' || c == ':' || c <= ' ' || c == 0x7f)
+      return fail("interface name '" + std::string(name) + "' contains '/', ':' or white space",
+                  EINVAL);
+  }
+  return {};
+}
+
+Result<TunDevice> TunDevice::create(std::string_view name, std::uint32_t mtu) {
+  if (auto ok = validate_interface_name(name); !ok) return std::unexpected(ok.error());
+  UniqueFd fd(open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK));
+  if (!fd) return fail("open /dev/net/tun: " + errno_text(errno), errno);
+  ifreq ifr{};
+  ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+  std::memcpy(ifr.ifr_name, name.data(), name.size());
+  if (ioctl(fd.get(), TUNSETIFF, &ifr) < 0)
+    return fail("create TUN interface " + std::string(name) + ": " + errno_text(errno), errno);
+  const int index = static_cast<int>(if_nametoindex(ifr.ifr_name));
+  if (index == 0) return fail("TUN interface " + std::string(name) + " vanished", ENODEV);
+  TunDevice tun(std::move(fd), ifr.ifr_name, index);
+  if (mtu != 0) {
+    if (auto ok = tun.set_mtu(mtu); !ok) return std::unexpected(ok.error());
+  }
+  return tun;
+}
+
+Result<std::size_t> TunDevice::read(MutableByteSpan buf) {
+  for (;;) {
+    const ssize_t n = ::read(fd_.get(), buf.data(), buf.size());
+    if (n >= 0) return static_cast<std::size_t>(n);
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN) return 0;
+    return fail("read from " + name_ + ": " + errno_text(errno), errno);
+  }
+}
+
+Result<void> TunDevice::write(ByteSpan packet) {
+  for (;;) {
+    if (::write(fd_.get(), packet.data(), packet.size()) >= 0) return {};
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == ENOBUFS || errno == ENOMEM) return {};  // dropped
+    // EINVAL/EFAULT for a malformed packet would be a bug here; EIO/EBADFD: interface gone.
+    return fail("write to " + name_ + ": " + errno_text(errno), errno);
+  }
+}
+
+Result<std::uint32_t> TunDevice::mtu() const {
+  auto s = ioctl_socket();
+  if (!s) return std::unexpected(s.error());
+  ifreq ifr{};
+  std::memcpy(ifr.ifr_name, name_.data(), name_.size());
+  if (ioctl(s->get(), SIOCGIFMTU, &ifr) < 0)
+    return fail("read MTU of " + name_ + ": " + errno_text(errno), errno);
+  return static_cast<std::uint32_t>(ifr.ifr_mtu);
+}
+
+Result<void> TunDevice::set_mtu(std::uint32_t mtu) {
+  auto s = ioctl_socket();
+  if (!s) return std::unexpected(s.error());
+  ifreq ifr{};
+  std::memcpy(ifr.ifr_name, name_.data(), name_.size());
+  ifr.ifr_mtu = static_cast<int>(mtu);
+  if (ioctl(s->get(), SIOCSIFMTU, &ifr) < 0)
+    return fail("set MTU " + std::to_string(mtu) + " on " + name_ + ": " + errno_text(errno), errno);
+  return {};
+}
+
+}  // namespace wgd::tunnel

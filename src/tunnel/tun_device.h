@@ -1,0 +1,43 @@
+// A Linux TUN interface: /dev/net/tun with IFF_TUN | IFF_NO_PI, one file descriptor per queue.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "util/bytes.h"
+#include "util/error.h"
+#include "util/unique_fd.h"
+
+namespace wgd::tunnel {
+
+// Linux interface names: 1..15 bytes, no '/', no whitespace, not "." or "..".
+Result<void> validate_interface_name(std::string_view name);
+
+class TunDevice {
+ public:
+  // Creates (or attaches to) the TUN interface `name`. The file descriptor is non-blocking;
+  // the interface disappears when the last descriptor closes (it is not made persistent).
+  static Result<TunDevice> create(std::string_view name, std::uint32_t mtu);
+
+  const std::string& name() const { return name_; }
+  int ifindex() const { return ifindex_; }
+  int fd() const { return fd_.get(); }
+
+  // One packet into `buf`; 0 when none is waiting (EAGAIN). An error means the interface is gone.
+  Result<std::size_t> read(MutableByteSpan buf);
+  // One packet out. Transient kernel refusals (no buffer space) are not errors: the packet is
+  // dropped as a congested NIC would.
+  Result<void> write(ByteSpan packet);
+
+  Result<std::uint32_t> mtu() const;
+  Result<void> set_mtu(std::uint32_t mtu);
+
+ private:
+  TunDevice(UniqueFd fd, std::string name, int ifindex)
+      : fd_(std::move(fd)), name_(std::move(name)), ifindex_(ifindex) {}
+  UniqueFd fd_;
+  std::string name_;
+  int ifindex_ = 0;
+};
+
+}  // namespace wgd::tunnel
