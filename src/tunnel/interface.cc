@@ -53,10 +53,10 @@ Interface::~Interface() {
 }
 
 Result<std::unique_ptr<Interface>> Interface::create(InterfaceOptions options) {
-  auto tun = TunDevice::create(options.name, options.mtu);
+  auto tun = TunDevice::create(options.name, options.mtu, options.offloads);
   if (!tun) return std::unexpected(tun.error());
   auto itf = std::make_unique<Interface>(Private{}, std::move(options), std::move(*tun));
-  auto bind = UdpBind::open(0, 0);
+  auto bind = UdpBind::open(0, 0, options.offloads);
   if (!bind) return std::unexpected(bind.error().context("open UDP sockets"));
   itf->bind_.store(std::shared_ptr<UdpBind>(std::move(*bind)));
   auto stop = make_eventfd();
@@ -114,6 +114,7 @@ void Interface::wake_control_if_needed(wg::Nanos deadline) {
 void Interface::refresh_mtu() {
   auto mtu = tun_.mtu();
   if (!mtu) return;
+  device_mtu_.store(*mtu, std::memory_order_relaxed);
   std::lock_guard lock(device_mutex_);
   if (device_.mtu() != *mtu) device_.set_mtu(*mtu);
 }
@@ -151,7 +152,10 @@ Result<void> Interface::run() {
   start_receivers(bind_.load());
   tx_thread_ = std::thread([this] { tx_loop(); });
   handshake_thread_ = std::thread([this] { handshake_loop(); });
-  spdlog::info("{}: up, listening on UDP port {}, MTU {}", name(), listen_port(), device_.mtu());
+  auto bind = bind_.load();
+  spdlog::info("{}: up, listening on UDP port {}, MTU {}; offloads: TUN {:#x}, UDP GSO {}, GRO {}",
+               name(), listen_port(), device_mtu_.load(), tun_.offloads(), bind->gso(),
+               bind->gro(UdpBind::kV4) || bind->gro(UdpBind::kV6));
 
   auto result = control_loop();
   const std::uint16_t port = listen_port();
@@ -162,7 +166,6 @@ Result<void> Interface::run() {
   if (handshake_thread_.joinable()) handshake_thread_.join();
   {
     std::lock_guard lock(device_mutex_);
-    decrypt_failures_ = 0;
     std::string drops;
     for (int d = 0; d < static_cast<int>(wg::Drop::kCount); ++d)
       if (auto n = device_.drops(static_cast<wg::Drop>(d)))
@@ -282,7 +285,7 @@ Result<void> Interface::set(wg::DeviceChange change) {
     fwmark = change.fwmark.value_or(device_.fwmark());
   }
   if (change.listen_port && (*change.listen_port != current->port() || *change.listen_port == 0)) {
-    auto b = UdpBind::open(*change.listen_port, fwmark);
+    auto b = UdpBind::open(*change.listen_port, fwmark, options_.offloads);
     if (!b) return std::unexpected(b.error().context("listen_port"));
     fresh = std::move(*b);
   } else if (change.fwmark) {

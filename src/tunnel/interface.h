@@ -33,6 +33,8 @@ struct InterfaceOptions {
   std::string name;
   std::uint32_t mtu = 1420;  // wireguard-go's default; wg-quick sets its own afterwards
   std::string uapi_socket_dir = "/var/run/wireguard";
+  // TUN segmentation/checksum offloads and UDP GSO/GRO, each used where the kernel allows.
+  bool offloads = true;
   wg::TimerSettings timers;  // the protocol's; only tests shorten them
 };
 
@@ -96,7 +98,7 @@ class Interface final : public uapi::UapiHandler {
   std::thread tx_thread_, handshake_thread_;
   std::vector<std::thread> rx_threads_;
   std::shared_ptr<UdpBind> rx_bind_;  // the bind the running receivers use
-  std::atomic<std::uint64_t> decrypt_failures_{0};
+  std::atomic<std::size_t> device_mtu_{0};  // the TUN's MTU, polled by the control loop
 };
 
 }  // namespace wgd::tunnel

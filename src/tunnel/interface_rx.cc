@@ -1,29 +1,41 @@
 // Interface: the receive loops, UDP -> TUN, and the handshake thread.
 //
-// Per batch: recvmmsg; handshake messages go to the handshake queue; for transport messages,
-// under the device lock look up the session of each; unlocked, decrypt in place; under the lock
-// again, in arrival order, run the replay window, session confirmation, roaming and the
-// allowed-IPs check; then write the packets to the TUN.
+// Per batch: recvmmsg (with UDP GRO a message may hold a run of datagrams from one sender);
+// handshake messages go to the handshake queue; for transport messages, under the device lock
+// look up the session of each; unlocked, decrypt in place; under the lock again, in arrival
+// order, run the replay window, session confirmation, roaming and the allowed-IPs check. Then,
+// with offloads, consecutive TCP segments of a flow are merged into one super-packet per TUN
+// write (the local stack's receive cost is per packet, not per byte).
 #include <poll.h>
 #include <spdlog/spdlog.h>
 
 #include "tunnel/batch_sink.h"
 #include "tunnel/interface.h"
 #include "tunnel/system_clock.h"
+#include "tunnel/tcp_coalescer.h"
 
 namespace wgd::tunnel {
 namespace {
 
-constexpr std::size_t kBatch = 64;
-constexpr std::size_t kDatagramMax = 65535;
+constexpr std::size_t kMessages = 32;
+constexpr std::size_t kMessageSize = 65535;
+
+struct Datagram {
+  std::uint8_t* data;
+  std::size_t length;
+  std::size_t message;  // which message (for the source address)
+  std::optional<wg::Device::ReceiveTicket> ticket;
+  std::optional<std::size_t> plain;
+};
 
 }  // namespace
 
 void Interface::rx_loop(std::shared_ptr<UdpBind> bind, UdpBind::Family family) {
-  ReceiveBatch batch(kBatch, kDatagramMax);
-  std::vector<std::optional<wg::Device::ReceiveTicket>> tickets(kBatch);
-  std::vector<std::optional<std::size_t>> plain(kBatch);
-  std::vector<ByteSpan> inner(kBatch);
+  ReceiveBatch batch(kMessages, kMessageSize);
+  std::vector<Datagram> datagrams;
+  datagrams.reserve(kMessages * 8);
+  TcpCoalescer coalescer;
+  const bool vnet = tun_.vnet_hdr();
 
   while (!stopping_) {
     if (auto ok = bind->receive(family, batch); !ok) {
@@ -39,57 +51,57 @@ void Interface::rx_loop(std::shared_ptr<UdpBind> bind, UdpBind::Family family) {
       continue;
     }
 
-    const wg::Now now = clock_now();
-    std::size_t transport = 0;
-    {
-      std::lock_guard lock(device_mutex_);
-      for (std::size_t i = 0; i < batch.count; ++i) {
-        tickets[i].reset();
-        const ByteSpan d = batch.datagram(i);
+    datagrams.clear();
+    for (std::size_t m = 0; m < batch.count; ++m) {
+      const std::size_t seg = batch.segment_size(m);
+      for (std::size_t at = 0; at < batch.length(m); at += seg) {
+        const std::size_t len = std::min(seg, batch.length(m) - at);
+        const ByteSpan d(batch.data(m) + at, len);
         if (wg::message_type(d) == wg::kMessageTransport) {
-          tickets[i] = device_.prepare_receive(now, d);
-          transport += tickets[i].has_value();
+          datagrams.push_back({batch.data(m) + at, len, m, std::nullopt, std::nullopt});
+        } else if (!handshakes_.push(batch.source(m), d)) {
+          spdlog::debug("{}: handshake queue full", name());
         }
       }
     }
-    for (std::size_t i = 0; i < batch.count; ++i) {
-      const ByteSpan d = batch.datagram(i);
-      if (wg::message_type(d) != wg::kMessageTransport) {
-        if (!handshakes_.push(batch.source(i), d)) spdlog::debug("{}: handshake queue full", name());
-      }
-    }
-    if (transport == 0) continue;
+    if (datagrams.empty()) continue;
 
+    const wg::Now now = clock_now();
+    {
+      std::lock_guard lock(device_mutex_);
+      for (Datagram& d : datagrams) d.ticket = device_.prepare_receive(now, {d.data, d.length});
+    }
     std::uint64_t failed = 0;
-    for (std::size_t i = 0; i < batch.count; ++i) {
-      plain[i].reset();
-      if (!tickets[i]) continue;
-      // In place: the plaintext lands where the ciphertext was, 16 bytes into the buffer.
-      plain[i] = wg::Device::open(*tickets[i], batch.datagram(i),
-                                  {batch.data(i) + wg::kTransportHeaderSize, batch.length(i)});
-      failed += !plain[i];
+    for (Datagram& d : datagrams) {
+      if (!d.ticket) continue;
+      // In place: the plaintext lands where the ciphertext was, 16 bytes into the datagram.
+      d.plain = wg::Device::open(*d.ticket, {d.data, d.length},
+                                 {d.data + wg::kTransportHeaderSize, d.length});
+      failed += !d.plain;
     }
 
     BatchSink sink;
     wg::Nanos deadline;
-    std::size_t deliver = 0;
     {
       std::lock_guard lock(device_mutex_);
       if (failed) device_.count_drop(wg::Drop::kDecryptFailed, failed);
-      for (std::size_t i = 0; i < batch.count; ++i) {
-        if (!plain[i]) continue;
-        auto packet = device_.complete_receive(
-            now, *tickets[i], batch.source(i),
-            {batch.data(i) + wg::kTransportHeaderSize, *plain[i]}, batch.length(i), sink);
-        if (packet && !packet->empty()) inner[deliver++] = *packet;
+      for (Datagram& d : datagrams) {
+        if (!d.plain) continue;
+        auto packet = device_.complete_receive(now, *d.ticket, batch.source(d.message),
+                                               {d.data + wg::kTransportHeaderSize, *d.plain},
+                                               d.length, sink);
+        if (packet && !packet->empty()) coalescer.add(*packet);
       }
       deadline = device_.next_deadline();
     }
-    for (std::size_t i = 0; i < deliver; ++i) {
-      if (auto ok = tun_.write(inner[i]); !ok) {
-        fail_data_plane(ok.error());
-        return;
-      }
+    Result<void> written;
+    coalescer.flush([&](ByteSpan header, ByteSpan packet) {
+      if (!written) return;
+      written = vnet ? tun_.write(header, packet) : tun_.write(packet);
+    });
+    if (!written) {
+      fail_data_plane(written.error());
+      return;
     }
     flush(sink);
     wake_control_if_needed(deadline);

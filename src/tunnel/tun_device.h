@@ -17,7 +17,16 @@ class TunDevice {
  public:
   // Creates (or attaches to) the TUN interface `name`. The file descriptor is non-blocking;
   // the interface disappears when the last descriptor closes (it is not made persistent).
-  static Result<TunDevice> create(std::string_view name, std::uint32_t mtu);
+  // With `offloads`, every packet carries a virtio-net header and the kernel may hand over TCP
+  // (and UDP) segmentation and checksums; what the kernel refuses is switched off again.
+  static Result<TunDevice> create(std::string_view name, std::uint32_t mtu, bool offloads);
+
+  // Whether packets are framed by a virtio-net header (IFF_VNET_HDR).
+  bool vnet_hdr() const { return vnet_hdr_; }
+  // The TUN_F_* offloads the kernel accepted (0 without vnet headers).
+  unsigned offloads() const { return offloads_; }
+  // Writes a header and a packet as one packet (one writev).
+  Result<void> write(ByteSpan header, ByteSpan packet);
 
   const std::string& name() const { return name_; }
   int ifindex() const { return ifindex_; }
@@ -35,7 +44,10 @@ class TunDevice {
  private:
   TunDevice(UniqueFd fd, std::string name, int ifindex)
       : fd_(std::move(fd)), name_(std::move(name)), ifindex_(ifindex) {}
+  Result<void> check_write(ssize_t written);
   UniqueFd fd_;
+  bool vnet_hdr_ = false;
+  unsigned offloads_ = 0;
   std::string name_;
   int ifindex_ = 0;
 };

@@ -1,7 +1,9 @@
 #include "tunnel/udp_bind.h"
 
+#include <netinet/udp.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -11,7 +13,9 @@ namespace wgd::tunnel {
 namespace {
 
 constexpr int kSocketBufferBytes = 7 << 20;  // as wireguard-go: room for bursts at line rate
-constexpr std::size_t kSendBatch = 64;
+constexpr std::size_t kSendMessages = 64;
+constexpr std::size_t kMaxGsoSegments = 64;     // UDP_MAX_SEGMENTS on older kernels
+constexpr std::size_t kMaxGsoBytes = 65000;     // a GSO message must fit one IP packet
 
 std::string errno_text(int e) { return std::strerror(e); }
 
@@ -62,20 +66,24 @@ std::uint16_t bound_port(int fd) {
 ReceiveBatch::ReceiveBatch(std::size_t capacity, std::size_t buffer_size)
     : capacity_(capacity),
       stride_((buffer_size + 63) / 64 * 64),
-      storage_(capacity * stride_),
+      // Not zeroed: only the pages datagrams touch become resident.
+      storage_(std::make_unique_for_overwrite<std::uint8_t[]>(capacity * stride_)),
       msgs_(capacity),
       iovs_(capacity),
       addrs_(capacity),
+      control_(capacity),
+      segment_(capacity),
       sources_(capacity) {
   for (std::size_t i = 0; i < capacity; ++i) {
-    iovs_[i] = {storage_.data() + i * stride_, stride_};
+    iovs_[i] = {storage_.get() + i * stride_, stride_};
     msgs_[i].msg_hdr.msg_iov = &iovs_[i];
     msgs_[i].msg_hdr.msg_iovlen = 1;
     msgs_[i].msg_hdr.msg_name = &addrs_[i];
   }
 }
 
-Result<std::unique_ptr<UdpBind>> UdpBind::open(std::uint16_t port, std::uint32_t fwmark) {
+Result<std::unique_ptr<UdpBind>> UdpBind::open(std::uint16_t port, std::uint32_t fwmark,
+                                               bool offloads) {
   // With port 0 the kernel picks a port for IPv4; IPv6 must then get the same one, which another
   // process may hold: try a few times.
   for (int attempt = 0; attempt < 16; ++attempt) {
@@ -100,6 +108,13 @@ Result<std::unique_ptr<UdpBind>> UdpBind::open(std::uint16_t port, std::uint32_t
     if (!b->sockets_[kV4] && !b->sockets_[kV6])
       return fail("no UDP socket could be opened (neither IPv4 nor IPv6 is available)", EAFNOSUPPORT);
     b->port_ = chosen;
+    if (offloads) {
+      const int one = 1;
+      for (Family f : {kV4, kV6})
+        b->gro_[f] = b->sockets_[f] && setsockopt(b->sockets_[f].get(), SOL_UDP, UDP_GRO, &one,
+                                                  sizeof one) == 0;
+      b->gso_ = true;  // switched off at the first refusal
+    }
     return b;
   }
   return fail("could not find a UDP port free for both IPv4 and IPv6", EADDRINUSE);
@@ -116,7 +131,10 @@ Result<void> UdpBind::set_fwmark(std::uint32_t mark) {
 Result<void> UdpBind::receive(Family f, ReceiveBatch& batch) {
   batch.count = 0;
   for (std::size_t i = 0; i < batch.capacity_; ++i) {
-    batch.msgs_[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+    msghdr& h = batch.msgs_[i].msg_hdr;
+    h.msg_namelen = sizeof(sockaddr_storage);
+    h.msg_control = gro_[f] ? batch.control_[i].data() : nullptr;
+    h.msg_controllen = gro_[f] ? batch.control_[i].size() : 0;
     batch.msgs_[i].msg_len = 0;
   }
   int n;
@@ -132,13 +150,22 @@ Result<void> UdpBind::receive(Family f, ReceiveBatch& batch) {
   }
   std::size_t kept = 0;
   for (int i = 0; i < n; ++i) {
-    auto src = Endpoint::from_sockaddr(static_cast<sockaddr*>(batch.msgs_[i].msg_hdr.msg_name),
-                                       batch.msgs_[i].msg_hdr.msg_namelen);
-    if (!src || (batch.msgs_[i].msg_hdr.msg_flags & MSG_TRUNC)) continue;  // oversized: drop
+    msghdr& h = batch.msgs_[i].msg_hdr;
+    auto src = Endpoint::from_sockaddr(static_cast<sockaddr*>(h.msg_name), h.msg_namelen);
+    if (!src || (h.msg_flags & MSG_TRUNC)) continue;  // oversized or odd: drop
+    std::size_t segment = 0;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&h); c; c = CMSG_NXTHDR(&h, c)) {
+      if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+        int size;
+        std::memcpy(&size, CMSG_DATA(c), sizeof size);
+        segment = static_cast<std::size_t>(size);
+      }
+    }
     if (kept != static_cast<std::size_t>(i)) {
       std::memcpy(batch.data(kept), batch.data(i), batch.msgs_[i].msg_len);
       batch.msgs_[kept].msg_len = batch.msgs_[i].msg_len;
     }
+    batch.segment_[kept] = segment;
     batch.sources_[kept++] = *src;
   }
   batch.count = kept;
@@ -159,34 +186,84 @@ void UdpBind::send(std::span<const OutgoingDatagram> datagrams) {
 
 void UdpBind::send_family(Family f, std::span<const OutgoingDatagram> datagrams) {
   if (!sockets_[f]) return;  // no socket of that family: unreachable
-  std::array<mmsghdr, kSendBatch> msgs;
-  std::array<iovec, kSendBatch> iovs;
-  std::array<sockaddr_storage, kSendBatch> addrs;
+  std::array<mmsghdr, kSendMessages> msgs;
+  std::array<iovec, kSendMessages * kMaxGsoSegments> iovs;
+  std::array<sockaddr_storage, kSendMessages> addrs;
+  std::array<std::array<std::uint8_t, CMSG_SPACE(sizeof(std::uint16_t))>, kSendMessages> control;
+  std::array<std::size_t, kSendMessages> datagrams_in;
+
   std::size_t done = 0;
   while (done < datagrams.size()) {
-    const std::size_t n = std::min(kSendBatch, datagrams.size() - done);
-    for (std::size_t i = 0; i < n; ++i) {
-      const OutgoingDatagram& d = datagrams[done + i];
-      iovs[i] = {const_cast<std::uint8_t*>(d.bytes.data()), d.bytes.size()};
-      msgs[i] = {};
-      msgs[i].msg_hdr.msg_iov = &iovs[i];
-      msgs[i].msg_hdr.msg_iovlen = 1;
-      msgs[i].msg_hdr.msg_name = &addrs[i];
-      msgs[i].msg_hdr.msg_namelen = d.to.to_sockaddr(addrs[i]);
+    const bool gso = gso_.load(std::memory_order_relaxed);
+    // Build up to kSendMessages messages; with GSO each carries a run of equal-size datagrams
+    // to one destination (the last of a run may be shorter).
+    std::size_t m = 0, next = done, iov_used = 0;
+    while (m < kSendMessages && next < datagrams.size()) {
+      const OutgoingDatagram& first = datagrams[next];
+      const std::size_t size = first.bytes.size();
+      std::size_t run = 1, bytes = size;
+      if (gso) {
+        while (next + run < datagrams.size() && run < kMaxGsoSegments) {
+          const OutgoingDatagram& d = datagrams[next + run];
+          if (d.to != first.to || d.bytes.size() > size || bytes + d.bytes.size() > kMaxGsoBytes)
+            break;
+          bytes += d.bytes.size();
+          ++run;
+          if (d.bytes.size() < size) break;  // a shorter one ends the run
+        }
+      }
+      msgs[m] = {};
+      msghdr& h = msgs[m].msg_hdr;
+      h.msg_iov = &iovs[iov_used];
+      h.msg_iovlen = run;
+      for (std::size_t k = 0; k < run; ++k)
+        iovs[iov_used + k] = {const_cast<std::uint8_t*>(datagrams[next + k].bytes.data()),
+                              datagrams[next + k].bytes.size()};
+      iov_used += run;
+      h.msg_name = &addrs[m];
+      h.msg_namelen = first.to.to_sockaddr(addrs[m]);
+      if (run > 1) {
+        h.msg_control = control[m].data();
+        h.msg_controllen = control[m].size();
+        cmsghdr* c = CMSG_FIRSTHDR(&h);
+        c->cmsg_level = SOL_UDP;
+        c->cmsg_type = UDP_SEGMENT;
+        c->cmsg_len = CMSG_LEN(sizeof(std::uint16_t));
+        const auto seg = static_cast<std::uint16_t>(size);
+        std::memcpy(CMSG_DATA(c), &seg, sizeof seg);
+      }
+      datagrams_in[m] = run;
+      next += run;
+      ++m;
     }
-    const int sent = sendmmsg(sockets_[f].get(), msgs.data(), static_cast<unsigned>(n), 0);
-    if (sent > 0) {
-      done += static_cast<std::size_t>(sent);
-      continue;
+
+    std::size_t sent_msgs = 0;
+    while (sent_msgs < m) {
+      const int r = sendmmsg(sockets_[f].get(), msgs.data() + sent_msgs,
+                             static_cast<unsigned>(m - sent_msgs), 0);
+      if (r > 0) {
+        for (int k = 0; k < r; ++k) done += datagrams_in[sent_msgs + k];
+        sent_msgs += static_cast<std::size_t>(r);
+        continue;
+      }
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) {
+        // Socket buffer full: wait for room (bounded, so a stuck socket cannot stall us forever).
+        pollfd p{sockets_[f].get(), POLLOUT, 0};
+        if (poll(&p, 1, 100) <= 0) return;
+        continue;
+      }
+      if (datagrams_in[sent_msgs] > 1 && (errno == EIO || errno == EINVAL || errno == EOPNOTSUPP ||
+                                          errno == ENOPROTOOPT)) {
+        // The kernel or the outgoing device cannot segment: do it one datagram at a time.
+        if (gso_.exchange(false))
+          spdlog::info("UDP segmentation offload refused ({}); sending datagrams one by one",
+                       errno_text(errno));
+        break;  // rebuild the remaining messages without GSO
+      }
+      done += datagrams_in[sent_msgs];  // cannot be sent (no route...): drop it, go on
+      ++sent_msgs;
     }
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN) {
-      // Socket buffer full: wait for room (bounded, so a stuck socket cannot stall us forever).
-      pollfd p{sockets_[f].get(), POLLOUT, 0};
-      if (poll(&p, 1, 100) <= 0) return;
-      continue;
-    }
-    ++done;  // this datagram cannot be sent (no route, bad address...): drop it, go on
   }
 }
 

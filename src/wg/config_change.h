@@ -27,7 +27,7 @@ struct DeviceChange {
   std::optional<crypto::PrivateKey> private_key;  // all-zero key removes it
   std::optional<std::uint16_t> listen_port;       // 0 picks a free port
   std::optional<std::uint32_t> fwmark;            // 0 turns it off
-  bool replace_peers = false;                     // remove every peer not listed below
+  bool replace_peers = false;                     // remove every peer first (listed ones start afresh)
   std::vector<PeerChange> peers;                  // applied in order
 };
 
