@@ -5,36 +5,38 @@
 namespace wgd::tunnel {
 
 std::uint64_t checksum_add(ByteSpan data, std::uint64_t sum) {
-  // One's complement addition is endian-neutral as long as the final fold is byte-swapped back:
-  // sum native 32-bit words, then swap once (RFC 1071 section 2 (B)).
+  // One's complement addition is endian-neutral as long as the final fold is byte-swapped back
+  // (RFC 1071 section 2 (B)): add native 64-bit words into a 128-bit accumulator (add + adc,
+  // no carry bookkeeping in the loop), fold once at the end, swap once.
   const std::uint8_t* p = data.data();
   std::size_t n = data.size();
-  std::uint64_t acc = 0;
+  unsigned __int128 acc = 0;
   while (n >= 32) {
-    std::uint32_t w[8];
+    std::uint64_t w[4];
     std::memcpy(w, p, 32);
-    acc += std::uint64_t{w[0]} + w[1] + w[2] + w[3] + w[4] + w[5] + w[6] + w[7];
+    acc += w[0];
+    acc += w[1];
+    acc += w[2];
+    acc += w[3];
     p += 32;
     n -= 32;
   }
-  while (n >= 4) {
-    std::uint32_t w;
-    std::memcpy(&w, p, 4);
+  while (n >= 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
     acc += w;
-    p += 4;
-    n -= 4;
+    p += 8;
+    n -= 8;
   }
-  if (n >= 2) {
-    std::uint16_t w;
-    std::memcpy(&w, p, 2);
-    acc += w;
-    p += 2;
-    n -= 2;
-  }
-  if (n) acc += *p;  // little-endian: the odd byte is the high byte of a big-endian word
-  // Fold to 16 bits in host order, then to network order.
-  while (acc >> 16) acc = (acc & 0xffff) + (acc >> 16);
-  const auto be = static_cast<std::uint16_t>(__builtin_bswap16(static_cast<std::uint16_t>(acc)));
+  std::uint64_t tail = 0;
+  std::memcpy(&tail, p, n);  // little-endian: the bytes keep their positions in 16-bit lanes
+  acc += tail;
+  // 128 -> 64 -> 32 -> 16 bits with end-around carries.
+  std::uint64_t s64 = static_cast<std::uint64_t>(acc) + static_cast<std::uint64_t>(acc >> 64);
+  if (s64 < static_cast<std::uint64_t>(acc)) ++s64;
+  std::uint64_t s32 = (s64 & 0xffffffff) + (s64 >> 32);
+  while (s32 >> 16) s32 = (s32 & 0xffff) + (s32 >> 16);
+  const auto be = static_cast<std::uint16_t>(__builtin_bswap16(static_cast<std::uint16_t>(s32)));
   return sum + be;
 }
 

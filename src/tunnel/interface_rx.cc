@@ -90,14 +90,17 @@ void Interface::rx_loop(std::shared_ptr<UdpBind> bind, UdpBind::Family family) {
         auto packet = device_.complete_receive(now, *d.ticket, batch.source(d.message),
                                                {d.data + wg::kTransportHeaderSize, *d.plain},
                                                d.length, sink);
-        if (packet && !packet->empty()) coalescer.add(*packet);
+        // The packet sits in our receive buffer: writable, so a merge may rewrite its headers.
+        if (packet && !packet->empty())
+          coalescer.add({const_cast<std::uint8_t*>(packet->data()), packet->size()});
       }
       deadline = device_.next_deadline();
     }
     Result<void> written;
-    coalescer.flush([&](ByteSpan header, ByteSpan packet) {
+    coalescer.flush([&](std::span<const ByteSpan> pieces) {
       if (!written) return;
-      written = vnet ? tun_.write(header, packet) : tun_.write(packet);
+      // Without virtio headers nothing is merged: pieces are the header and one packet.
+      written = vnet ? tun_.write(pieces) : tun_.write(pieces[1]);
     });
     if (!written) {
       fail_data_plane(written.error());

@@ -43,13 +43,6 @@ bool candidate(ByteSpan p, TcpFacts& f) {
   return flags == kAck || flags == (kAck | kPsh);
 }
 
-bool checksum_ok(ByteSpan p, std::size_t ip_len, bool v6) {
-  const std::size_t alen = v6 ? 16 : 4;
-  const std::uint8_t* src = p.data() + (v6 ? 8 : 12);
-  const std::uint64_t pseudo = pseudo_header_sum(IPPROTO_TCP, src, src + alen, alen, p.size() - ip_len);
-  return checksum_fold(checksum_add(p.subspan(ip_len), pseudo)) == 0xffff;
-}
-
 bool ip_headers_compatible(ByteSpan a, ByteSpan b, bool v6) {
   if (v6) return a[0] == b[0] && (a[1] >> 4) == (b[1] >> 4) && a[7] == b[7];
   return a[1] == b[1] && (a[6] >> 5) == (b[6] >> 5) && a[8] == b[8];
@@ -57,14 +50,14 @@ bool ip_headers_compatible(ByteSpan a, ByteSpan b, bool v6) {
 
 }  // namespace
 
-TcpCoalescer::TcpCoalescer() : out_(kMaxTotal + 64) {}
+TcpCoalescer::TcpCoalescer() { pieces_.reserve(64); }
 
 void TcpCoalescer::reset() {
   items_.clear();
   parts_.clear();
 }
 
-void TcpCoalescer::add(ByteSpan packet) {
+void TcpCoalescer::add(MutableByteSpan packet) {
   TcpFacts f;
   if (candidate(packet, f)) {
     const std::size_t from = items_.size() > kMaxLookback ? items_.size() - kMaxLookback : 0;
@@ -108,42 +101,26 @@ bool TcpCoalescer::try_append(Item& item, ByteSpan p, std::size_t ip_len, std::s
   if (!ip_headers_compatible(h, p, v6)) return false;
   const std::size_t payload = p.size() - ip_len - tcp_len;
   if (payload > item.gso_size || item.total + payload > kMaxTotal) return false;
-  // Only segments with a correct checksum may be merged: the merged packet is not checked again.
-  if (!item.head_checked) {
-    if (!checksum_ok(h, ip_len, v6)) {
-      item.closed = true;  // hand the head over on its own; the kernel will drop it
-      return false;
-    }
-    item.head_checked = true;
-  }
-  if (!checksum_ok(p, ip_len, v6)) return false;
 
   parts_.push_back({p.subspan(ip_len + tcp_len), -1});
   const int index = static_cast<int>(parts_.size() - 1);
   if (item.last_part >= 0) parts_[item.last_part].next = index;
   else item.first_part = index;
   item.last_part = index;
+  ++item.parts;
   item.total += payload;
   item.next_seq += static_cast<std::uint32_t>(payload);
-  if ((p[ip_len + 13] & kPsh) || payload < item.gso_size) item.closed = true;
+  item.psh_last = (p[ip_len + 13] & kPsh) != 0;
+  if (item.psh_last || payload < item.gso_size) item.closed = true;
   ++merged_total_;
   return true;
 }
 
-ByteSpan TcpCoalescer::build(const Item& item, VirtioNetHdr& hdr) {
-  std::uint8_t* out = out_.data();
-  std::memcpy(out, item.head.data(), item.head.size());
-  std::size_t len = item.head.size();
-  bool psh = false;
-  for (int i = item.first_part; i >= 0; i = parts_[i].next) {
-    const ByteSpan payload = parts_[i].payload;
-    std::memcpy(out + len, payload.data(), payload.size());
-    len += payload.size();
-    // The PSH of the last segment carries over to the merged packet.
-    psh = (payload.data()[-static_cast<std::ptrdiff_t>(item.tcp_len) + 13] & kPsh) != 0;
-  }
+VirtioNetHdr TcpCoalescer::finish_merge(const Item& item) {
+  std::uint8_t* out = item.head.data();
+  const std::size_t len = item.total;
   const std::size_t ip = item.ip_len;
-  if (psh) out[ip + 13] |= kPsh;
+  if (item.psh_last) out[ip + 13] |= kPsh;  // the last segment's PSH carries over
   const std::size_t alen = item.v6 ? 16 : 4;
   if (item.v6) {
     store_be16(out + 4, static_cast<std::uint16_t>(len - 40));
@@ -152,18 +129,18 @@ ByteSpan TcpCoalescer::build(const Item& item, VirtioNetHdr& hdr) {
     out[10] = out[11] = 0;
     store_be16(out + 10, checksum_finish(checksum_add({out, 20})));
   }
-  // CHECKSUM_PARTIAL: the field holds the pseudo-header sum; the stack treats the data as
-  // verified (we checked every segment above).
+  // CHECKSUM_PARTIAL: the field holds the pseudo-header sum (as a NIC's offload expects).
   const std::uint8_t* src = out + (item.v6 ? 8 : 12);
   store_be16(out + ip + 16,
              checksum_fold(pseudo_header_sum(IPPROTO_TCP, src, src + alen, alen, len - ip)));
+  VirtioNetHdr hdr;
   hdr.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
   hdr.gso_type = item.v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4;
   hdr.hdr_len = static_cast<std::uint16_t>(ip + item.tcp_len);
   hdr.gso_size = item.gso_size;
   hdr.csum_start = static_cast<std::uint16_t>(ip);
   hdr.csum_offset = 16;
-  return {out, len};
+  return hdr;
 }
 
 }  // namespace wgd::tunnel

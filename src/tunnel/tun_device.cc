@@ -107,10 +107,18 @@ Result<void> TunDevice::write(ByteSpan packet) {
 }
 
 Result<void> TunDevice::write(ByteSpan header, ByteSpan packet) {
-  iovec iov[2] = {{const_cast<std::uint8_t*>(header.data()), header.size()},
-                  {const_cast<std::uint8_t*>(packet.data()), packet.size()}};
+  const ByteSpan pieces[2] = {header, packet};
+  return write(std::span<const ByteSpan>(pieces));
+}
+
+Result<void> TunDevice::write(std::span<const ByteSpan> pieces) {
+  static constexpr std::size_t kMaxPieces = 1024;  // IOV_MAX
+  if (pieces.size() > kMaxPieces) return fail("too many pieces for one TUN write", EINVAL);
+  iovec iov[kMaxPieces];
+  for (std::size_t i = 0; i < pieces.size(); ++i)
+    iov[i] = {const_cast<std::uint8_t*>(pieces[i].data()), pieces[i].size()};
   ssize_t n;
-  do n = ::writev(fd_.get(), iov, 2);
+  do n = ::writev(fd_.get(), iov, static_cast<int>(pieces.size()));
   while (n < 0 && errno == EINTR);
   return check_write(n);
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 
 #include "util/bytes.h"
@@ -27,6 +28,8 @@ class TunDevice {
   unsigned offloads() const { return offloads_; }
   // Writes a header and a packet as one packet (one writev).
   Result<void> write(ByteSpan header, ByteSpan packet);
+  // Writes the concatenation of `pieces` as one packet (one writev; at most 1024 pieces).
+  Result<void> write(std::span<const ByteSpan> pieces);
 
   const std::string& name() const { return name_; }
   int ifindex() const { return ifindex_; }

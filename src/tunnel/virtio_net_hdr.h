@@ -13,6 +13,7 @@ namespace wgd::tunnel {
 // The constants of <linux/virtio_net.h>, which cannot be included from C++ (a field there is
 // named `class`). Values are the kernel ABI (include/uapi/linux/virtio_net.h).
 inline constexpr std::uint8_t VIRTIO_NET_HDR_F_NEEDS_CSUM = 1;
+inline constexpr std::uint8_t VIRTIO_NET_HDR_F_DATA_VALID = 2;  // checksums verified already
 inline constexpr std::uint8_t VIRTIO_NET_HDR_GSO_NONE = 0;
 inline constexpr std::uint8_t VIRTIO_NET_HDR_GSO_TCPV4 = 1;
 inline constexpr std::uint8_t VIRTIO_NET_HDR_GSO_UDP = 3;

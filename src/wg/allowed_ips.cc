@@ -2,6 +2,11 @@
 
 namespace wgd::wg::allowed_ips_detail {
 
+#ifdef WGD_ALLOWED_IPS_POPCNT_DISPATCH
+// __builtin_cpu_init first: this initialiser may run before libgcc's own.
+const bool cpu_has_popcnt = (__builtin_cpu_init(), __builtin_cpu_supports("popcnt"));
+#endif
+
 BlockAllocator::BlockAllocator(unsigned max_count)
     : capacity_(max_count + 1), free_(max_count + 1) {
   // Classes 1, 2, 3, 4, 6, 8, 12, 16, ...: each about 1.5x the previous, the last one max_count.

@@ -3,26 +3,28 @@
 // Outbound, the destination of a plaintext packet picks the peer (`lookup_v4/v6` on the header
 // bytes); inbound, the source of a decrypted packet must map back to the peer that sent it.
 //
-// Layout, chosen by measurement (bench/allowed_ips_bench.cc) over a path-compressed binary trie:
+// Layout (bench/allowed_ips_bench.cc; a kernel-style path-compressed binary trie measured 7-10x
+// slower on the same tables, as it visits one node per branching bit):
 //  - A direct-indexed first level on the top 14 address bits (16,384 slots, 128 KiB per family,
 //    allocated on the first prefix of that family). Prefixes of length <= 14 are expanded into it.
-//  - Below it, a multibit trie with a stride of 6 bits: every node covers 64 slots at a depth on
-//    the grid 14, 20, 26, ... (32 - 14 and 128 - 14 are multiples of 6, so the last stride ends
-//    exactly on the last address bit). A node holds the prefixes of length depth+1 .. depth+6.
+//  - Below it, a multibit trie with a stride of 6 bits: an internal node covers 64 slots at a
+//    depth on the grid 14, 20, 26, ... (32 - 14 and 128 - 14 are multiples of 6, so the last
+//    stride ends on the last address bit) and holds the prefixes of length depth+1 .. depth+6.
 //  - Nodes are compressed with 64-bit bitmaps and popcount (as in Poptrie, Asai & Ohara 2015):
 //    one bitmap says which slots have a child, the children of a node are stored contiguously, so
 //    the child is `children + popcount(bits below the slot)`; a second bitmap marks where the
 //    node's best own prefix changes from one slot to the next, and only those runs are stored.
 //  - Path compression: a node stores the address bits above it (`key`) and may sit several strides
-//    below its parent; a lookup checks the key and stops on a mismatch. Sparse host routes (/32,
-//    /128) thus cost one node each, not a chain of strides.
+//    below its parent; a lookup checks the key and stops on a mismatch. A subtree with a single
+//    prefix is a leaf node holding that prefix and its value, so a host route (/32, /128) costs
+//    one node and one read, not a chain of strides.
 //  - No leaf pushing: each node answers only for its own prefixes and a lookup keeps the best seen
-//    on the way down. An insert or remove therefore rewrites one node (plus at most one split or
-//    one merge), never a subtree.
-// A lookup reads at most 1 + 3 nodes for IPv4 and 1 + 19 for IPv6 (typically 2-4) and allocates
-// nothing. Cold data for updates (each node's own prefixes, the route records, the per-value
-// chains for `remove_all` and `prefixes_of`) lives in separate arrays so the hot nodes stay small
-// (32 bytes for IPv4, 48 for IPv6).
+//    on the way down. An insert or remove therefore rewrites one node (plus at most one split,
+//    merge or leaf conversion), never a subtree.
+// After the direct slot a lookup reads at most 3 nodes for IPv4 and 19 for IPv6 (typically 2-5)
+// and allocates nothing. Data only updates need (each node's own prefixes, the route records,
+// the per-value chains for `remove_all` and `prefixes_of`) lives in separate arrays so the nodes
+// a lookup reads stay small (40 bytes for IPv4, 48 for IPv6).
 //
 // Not thread-safe by itself: the caller holds a reader/writer lock; const lookups may run
 // concurrently because they only read.
@@ -71,10 +73,17 @@ class BlockAllocator {
   std::uint32_t end_ = 0;
 };
 
-// std::popcount compiles to a library call on baseline x86-64 (no POPCNT instruction); the
-// classic bit-twiddling count inline is about as fast as the instruction on this path.
-inline int popcount64(std::uint64_t x) {
+// Baseline x86-64 has no POPCNT instruction, so std::popcount becomes a library call there.
+// Lookups count bits on every level, so they are compiled twice (see PrefixTrie::lookup): with
+// the instruction, chosen at run time when the CPU has it, and with the inline bit-twiddling
+// count below, which updates use too.
 #if defined(__x86_64__) && !defined(__POPCNT__)
+#define WGD_ALLOWED_IPS_POPCNT_DISPATCH 1
+extern const bool cpu_has_popcnt;  // false until static initialisation has run: still correct
+#endif
+
+inline int popcount64(std::uint64_t x) {
+#ifdef WGD_ALLOWED_IPS_POPCNT_DISPATCH
   x -= (x >> 1) & 0x5555555555555555ull;
   x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
   x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
@@ -82,6 +91,15 @@ inline int popcount64(std::uint64_t x) {
 #else
   return std::popcount(x);
 #endif
+}
+
+// kInstruction: use __builtin_popcountll, for code compiled for a CPU with POPCNT.
+template <bool kInstruction>
+[[gnu::always_inline]] inline int count_bits(std::uint64_t x) {
+  if constexpr (kInstruction)
+    return __builtin_popcountll(x);
+  else
+    return popcount64(x);
 }
 
 inline int leading_zeros(std::uint32_t x) { return std::countl_zero(x); }
@@ -120,7 +138,7 @@ struct OwnSet {
 // Node kinds. An internal node at depth D indexes address bits D..D+5 with its 64 slots and
 // holds its own prefixes (lengths D+1..D+6) and children. A leaf is a subtree that holds exactly
 // one prefix: host routes, the bulk of a VPN server's table, cost one node and one read.
-// Invariant (kept by every update, so the shape depends only on the set of prefixes):
+// Invariant (kept by every update, so removals leave no empty nodes or one-child chains):
 // an internal node has at least two items, own prefixes and children counted together.
 template <class Key, int kBits, class Value>
 class PrefixTrie {
@@ -128,6 +146,9 @@ class PrefixTrie {
   static constexpr int kDirectBits = 14;
   static constexpr int kStride = 6;
   static constexpr unsigned kSlots = 1u << kStride;
+  // runs_[kNoRuns] always holds Value{}: a node without own prefixes points its one run there,
+  // which spares the walk a branch.
+  static constexpr std::uint32_t kNoRuns = 0;
   static_assert((kBits - kDirectBits) % kStride == 0, "the last stride must end on the last bit");
 
   // The route id stored with prefix (key, len), or kNone. `key` has its host bits cleared.
@@ -138,20 +159,27 @@ class PrefixTrie {
   void set_value(Key key, int len, Value value);
   // Removes a prefix that is in the table.
   void erase(Key key, int len);
-  Value lookup(Key addr) const;
+  Value lookup(Key addr) const {
+#ifdef WGD_ALLOWED_IPS_POPCNT_DISPATCH
+    return cpu_has_popcnt ? walk_popcnt(addr) : walk<false>(addr);
+#else
+    return walk<true>(addr);
+#endif
+  }
   std::size_t memory_bytes() const;
 
  private:
-  // The part a lookup reads: 40 bytes for IPv4, 48 for IPv6.
+  // The part a lookup reads: 40 bytes for IPv4, 48 for IPv6. The fields that lead to the next
+  // node come first, so the walk's critical path usually touches one cache line.
   struct Node {
     Key key;                   // the first `check` bits are shared by everything at or below here
-    std::uint32_t own;         // internal: index in own_records_ or kNone; leaf: route id
-    std::uint32_t children;    // internal: first child in nodes_ (contiguous, in slot order)
-    std::uint32_t runs;        // internal: first run value in runs_
+    std::uint64_t child_bits;  // internal: slot s has a child; leaf: the value's bytes
     std::uint8_t check;        // internal: the depth; leaf: the prefix length
     bool leaf;
-    std::uint64_t child_bits;  // internal: slot s has a child; leaf: the value's bytes
-    std::uint64_t run_bits;    // internal: slot s starts a new run of best own prefix; 0: none
+    std::uint32_t children;    // internal: first child in nodes_ (contiguous, in slot order)
+    std::uint64_t run_bits;    // internal: slot s starts a new run of best own prefix
+    std::uint32_t runs;        // internal: first run value in runs_; kNoRuns: no own prefix
+    std::uint32_t own;         // internal: index in own_records_ or kNone; leaf: route id
   };
   // An internal node's own prefixes, read only by updates.
   struct NodeOwn {
@@ -206,14 +234,21 @@ class PrefixTrie {
     return v;
   }
   static Node make_leaf(Key key, int len, std::uint32_t route, Value value) {
-    Node n{key, route, 0, 0, static_cast<std::uint8_t>(len), true, 0, 0};
+    Node n{.key = key, .child_bits = 0, .check = static_cast<std::uint8_t>(len), .leaf = true,
+           .children = 0, .run_bits = 0, .runs = 0, .own = route};
     std::memcpy(&n.child_bits, &value, sizeof value);
     return n;
   }
   static Node make_internal(Key key, int depth) {
-    return Node{mask(key, depth), kNone, 0, 0, static_cast<std::uint8_t>(depth), false, 0, 0};
+    return Node{.key = mask(key, depth), .child_bits = 0, .check = static_cast<std::uint8_t>(depth),
+                .leaf = false, .children = 0, .run_bits = 1, .runs = kNoRuns, .own = kNone};
   }
 
+  template <bool kPopcnt>
+  [[gnu::always_inline]] inline Value walk(Key addr) const;
+#ifdef WGD_ALLOWED_IPS_POPCNT_DISPATCH
+  [[gnu::target("popcnt")]] Value walk_popcnt(Key addr) const { return walk<true>(addr); }
+#endif
   void ensure_direct();
   Location locate(Key key, int len) const;
   unsigned own_count(std::uint32_t n) const {
@@ -320,24 +355,24 @@ class AllowedIps {
 namespace allowed_ips_detail {
 
 template <class Key, int kBits, class Value>
-Value PrefixTrie<Key, kBits, Value>::lookup(Key addr) const {
+template <bool kPopcnt>
+Value PrefixTrie<Key, kBits, Value>::walk(Key addr) const {
   if (direct_.empty()) return Value{};
   const DirectSlot& slot = direct_[top(addr)];
   Value best{};
-  for (std::uint32_t n = slot.node; n != kNone;) {
+  if (slot.node == kNone) return slot.shorts == kNone ? best : shorts_[slot.shorts].value;
+  for (std::uint32_t n = slot.node;;) {
     const Node& node = nodes_[n];
     // Path compression: a node may sit strides below its parent, so the skipped bits (for a
     // leaf: all of its prefix) must match.
     if (((addr ^ node.key) >> (kBits - node.check)) != 0) break;
     if (node.leaf) return leaf_value(node);  // nothing below a leaf: it is the longest match
     const unsigned s = chunk(addr, node.check);
-    if (node.run_bits != 0) {
-      const std::uint64_t upto = ~std::uint64_t{0} >> (kSlots - 1 - s);
-      const Value v = runs_[node.runs + popcount64(node.run_bits & upto) - 1];
-      if (v != Value{}) best = v;
-    }
+    const std::uint64_t upto = ~std::uint64_t{0} >> (kSlots - 1 - s);
+    const Value v = runs_[node.runs + count_bits<kPopcnt>(node.run_bits & upto) - 1];
+    if (v != Value{}) best = v;
     if (((node.child_bits >> s) & 1) == 0) break;
-    n = node.children + rank_below(node.child_bits, s);
+    n = node.children + count_bits<kPopcnt>(node.child_bits & ((std::uint64_t{1} << s) - 1));
   }
   if (best != Value{} || slot.shorts == kNone) return best;
   return shorts_[slot.shorts].value;
@@ -345,7 +380,12 @@ Value PrefixTrie<Key, kBits, Value>::lookup(Key addr) const {
 
 template <class Key, int kBits, class Value>
 void PrefixTrie<Key, kBits, Value>::ensure_direct() {
-  if (direct_.empty()) direct_.assign(std::size_t{1} << kDirectBits, DirectSlot{});
+  if (!direct_.empty()) return;
+  direct_.assign(std::size_t{1} << kDirectBits, DirectSlot{});
+  const std::uint32_t none = run_alloc_.allocate(1);  // the first block: kNoRuns
+  runs_.assign(run_alloc_.end(), Value{});
+  assert(none == kNoRuns);
+  (void)none;
 }
 
 template <class Key, int kBits, class Value>
@@ -659,19 +699,19 @@ void PrefixTrie<Key, kBits, Value>::rebuild_runs(std::uint32_t n) {
       if (slot_value[s] != slot_value[s - 1]) run_bits |= std::uint64_t{1} << s;
   }
   Node& node = nodes_[n];
-  const unsigned old_count = popcount64(node.run_bits);
+  const unsigned old_count = node.runs == kNoRuns ? 0 : popcount64(node.run_bits);
   const unsigned count = popcount64(run_bits);
   std::uint32_t base = node.runs;
   const unsigned old_capacity = old_count ? run_alloc_.capacity(old_count) : 0;
   const unsigned capacity = count ? run_alloc_.capacity(count) : 0;
   if (capacity != old_capacity) {
     if (old_count) run_alloc_.release(node.runs, old_count);
-    base = count ? run_alloc_.allocate(count) : 0;
+    base = count ? run_alloc_.allocate(count) : kNoRuns;
     if (run_alloc_.end() > runs_.size()) runs_.resize(run_alloc_.end());
   }
   for (unsigned s = 0, i = 0; s < kSlots; ++s)
     if ((run_bits >> s) & 1) runs_[base + i++] = slot_value[s];
-  node.run_bits = run_bits;
+  node.run_bits = count ? run_bits : 1;
   node.runs = base;
 }
 

@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# Data-plane benchmark, everything measured in one run on one machine:
+#
+#   [ns wgbA] 192.0.2.1 --veth-- 192.0.2.2 [ns wgbB]
+#      tunnel 10.77.0.1/24 ======== 10.77.0.2/24 tunnel      (MTU 1420)
+#
+# For each of: wgd <-> wgd, wireguard-go <-> wireguard-go (Debian package), and the bare veth
+# pair (MTU 1420, no tunnel): iperf3 TCP with 1 and 4 streams (10 s, median of 3 runs), the
+# 64-byte UDP packet rate delivered with < 1% loss, ping RTT idle and under TCP load, and CPU
+# seconds per gigabyte moved (both tunnel processes, from /proc). Prints one table with the
+# ratios wgd / wireguard-go.
+#
+# Usage: bench/netns-bench.sh [--quick] [--scale]   (WGD=path/to/wgd; default build/src/cli/wgd)
+#   --quick  1 run of 5 s instead of the median of 3 runs of 10 s (for a smoke test)
+#   --scale  also the 10,000-peer measurements (memory, apply time, one active peer)
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+WGD=${WGD:-$here/build/src/cli/wgd}
+RUNS=3 SECONDS_PER_RUN=10 SCALE=0
+for a in "$@"; do
+  case "$a" in
+    --quick) RUNS=1 SECONDS_PER_RUN=5 ;;
+    --scale) SCALE=1 ;;
+    *) echo "unknown option $a" >&2; exit 2 ;;
+  esac
+done
+[ -x "$WGD" ] || { echo "wgd binary not found at $WGD (build first, or set WGD=)" >&2; exit 1; }
+for tool in iperf3 wireguard-go wg ping python3; do
+  command -v "$tool" >/dev/null || { echo "missing $tool (scripts/install-deps.sh test)" >&2; exit 1; }
+done
+
+NA=wgbA$$ NB=wgbB$$
+pids=()
+cleanup() {
+  for p in "${pids[@]:-}"; do kill "$p" 2>/dev/null || true; done
+  for n in $NA $NB; do
+    ip netns pids $n 2>/dev/null | xargs -r kill 2>/dev/null || true
+  done
+  sleep 0.3
+  ip netns del $NA 2>/dev/null || true
+  ip netns del $NB 2>/dev/null || true
+}
+trap cleanup EXIT
+
+inA() { ip netns exec $NA "$@"; }
+inB() { ip netns exec $NB "$@"; }
+
+make_namespaces() {  # $1 = veth MTU
+  cleanup
+  ip netns add $NA
+  ip netns add $NB
+  ip link add veA netns $NA mtu "$1" type veth peer name veB netns $NB mtu "$1"
+  ip -n $NA addr add 192.0.2.1/24 dev veA
+  ip -n $NB addr add 192.0.2.2/24 dev veB
+  for n in $NA $NB; do ip -n $n link set lo up; done
+  ip -n $NA link set veA up
+  ip -n $NB link set veB up
+}
+
+tunnel_pids=()
+start_tunnel() {  # $1 = wgd | wggo
+  make_namespaces 1500
+  local k1 k2 p1 p2
+  k1=$("$WGD" genkey); k2=$("$WGD" genkey)
+  p1=$(echo "$k1" | "$WGD" pubkey); p2=$(echo "$k2" | "$WGD" pubkey)
+  if [ "$1" = wgd ]; then
+    # The UAPI socket directory is shared by all namespaces: the two ends need distinct names.
+    inA "$WGD" tunnel --log stderr -f wgbtA 2>/dev/null & pids+=($!)
+    inB "$WGD" tunnel --log stderr -f wgbtB 2>/dev/null & pids+=($!)
+  else
+    WG_PROCESS_FOREGROUND=1 inA wireguard-go -f wgbtA >/dev/null 2>&1 & pids+=($!)
+    WG_PROCESS_FOREGROUND=1 inB wireguard-go -f wgbtB >/dev/null 2>&1 & pids+=($!)
+  fi
+  for _ in $(seq 50); do
+    inA wg show wgbtA >/dev/null 2>&1 && inB wg show wgbtB >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  # The processes inside the namespaces (the CPU accounting reads their /proc entries).
+  tunnel_pids=($(ip netns pids $NA) $(ip netns pids $NB))
+  inA wg set wgbtA listen-port 51820 private-key <(echo "$k1") peer "$p2" allowed-ips 10.77.0.2/32 endpoint 192.0.2.2:51821
+  inB wg set wgbtB listen-port 51821 private-key <(echo "$k2") peer "$p1" allowed-ips 10.77.0.1/32 endpoint 192.0.2.1:51820
+  inA ip addr add 10.77.0.1/24 dev wgbtA
+  inB ip addr add 10.77.0.2/24 dev wgbtB
+  inA ip link set wgbtA mtu 1420 up
+  inB ip link set wgbtB mtu 1420 up
+  inA ping -c 1 -W 3 10.77.0.2 >/dev/null
+}
+
+start_bare() {
+  make_namespaces 1420
+  tunnel_pids=()
+  inA ip addr add 10.77.0.1/24 dev veA
+  inB ip addr add 10.77.0.2/24 dev veB
+  inA ping -c 1 -W 3 10.77.0.2 >/dev/null
+}
+
+cpu_ticks() {  # summed utime+stime of the tunnel processes
+  local t=0 p
+  for p in ${tunnel_pids[@]+"${tunnel_pids[@]}"}; do
+    [ -n "$p" ] && [ -r "/proc/$p/stat" ] || continue
+    t=$((t + $(awk '{print $14 + $15}' /proc/$p/stat)))
+  done
+  echo $t
+}
+
+iperf_server() {
+  inB iperf3 -s -D -1 >/dev/null 2>&1
+  sleep 0.2
+}
+
+# TCP throughput (Gbit/s) and bytes, one run.
+tcp_run() {  # $1 = parallel streams
+  iperf_server
+  inA iperf3 -c 10.77.0.2 -t "$SECONDS_PER_RUN" -P "$1" -J 2>/dev/null |
+    python3 -c 'import json,sys; e=json.load(sys.stdin)["end"]; print("%.3f %d" % (e["sum_received"]["bits_per_second"]/1e9, e["sum_received"]["bytes"]))'
+}
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+
+# UDP, 64-byte payloads: the highest rate (packets/s) delivered with < 1% loss.
+udp_rate() {
+  local lo=0 hi=0 rate=100000 loss
+  udp_try() {  # $1 = packets/s; prints loss percent and delivered pps
+    iperf_server
+    inA iperf3 -c 10.77.0.2 -u -l 64 -b $(( $1 * 64 * 8 )) -t 3 -J 2>/dev/null |
+      python3 -c 'import json,sys; s=json.load(sys.stdin)["end"]["sum"]; print("%.3f %d" % (s["lost_percent"], (s["packets"]-s["lost_packets"])/s["seconds"]))'
+  }
+  # Grow until loss appears, then bisect between the last good and the first bad rate.
+  while :; do
+    read -r loss _ < <(udp_try $rate)
+    if awk -v l="$loss" 'BEGIN{exit !(l < 1)}'; then lo=$rate; rate=$((rate * 2)); [ $rate -gt 4000000 ] && break
+    else hi=$rate; break; fi
+  done
+  if [ $hi -gt 0 ]; then
+    for _ in 1 2 3 4 5; do
+      rate=$(( (lo + hi) / 2 ))
+      read -r loss _ < <(udp_try $rate)
+      if awk -v l="$loss" 'BEGIN{exit !(l < 1)}'; then lo=$rate; else hi=$rate; fi
+    done
+  fi
+  echo $lo
+}
+
+ping_avg() {  # average RTT in ms over 50 pings
+  inA ping -c 50 -i 0.02 -q 10.77.0.2 | awk -F/ '/^rtt/ {print $5}'
+}
+
+ping_under_load() {
+  iperf_server
+  inA iperf3 -c 10.77.0.2 -t 8 >/dev/null 2>&1 &
+  local ip=$!
+  sleep 2
+  local r
+  r=$(ping_avg)
+  wait $ip || true
+  echo "$r"
+}
+
+declare -A R
+measure() {  # $1 = label
+  local label=$1 runs1=() runs4=() bytes=0 ticks0 ticks1 g b
+  ticks0=$(cpu_ticks)
+  for _ in $(seq $RUNS); do read -r g b < <(tcp_run 1); runs1+=($g); bytes=$((bytes + b)); done
+  for _ in $(seq $RUNS); do read -r g b < <(tcp_run 4); runs4+=($g); bytes=$((bytes + b)); done
+  ticks1=$(cpu_ticks)
+  R[$label,tcp1]=$(printf '%s\n' "${runs1[@]}" | median)
+  R[$label,tcp4]=$(printf '%s\n' "${runs4[@]}" | median)
+  if [ ${#tunnel_pids[@]} -gt 0 ]; then
+    R[$label,cpu]=$(awk -v t=$((ticks1 - ticks0)) -v hz="$(getconf CLK_TCK)" -v b=$bytes 'BEGIN{printf "%.2f", (t/hz)/(b/1e9)}')
+  else
+    R[$label,cpu]=n/a
+  fi
+  R[$label,udp]=$(udp_rate)
+  R[$label,ping]=$(ping_avg)
+  R[$label,pingload]=$(ping_under_load)
+  echo "  $label: tcp1=${R[$label,tcp1]} tcp4=${R[$label,tcp4]} Gbit/s, udp64=${R[$label,udp]} pps, ping=${R[$label,ping]}/${R[$label,pingload]} ms, cpu=${R[$label,cpu]} s/GB" >&2
+}
+
+stop_all() {
+  for p in "${pids[@]:-}"; do kill "$p" 2>/dev/null || true; done
+  pids=()
+  sleep 0.5
+}
+
+echo "machine: $(nproc) cores, $(uname -r); wgd: $WGD; wireguard-go: $(wireguard-go --version 2>/dev/null | head -1)" >&2
+echo "runs: $RUNS x ${SECONDS_PER_RUN}s per TCP figure" >&2
+start_tunnel wgd;  measure wgd;  stop_all
+start_tunnel wggo; measure wggo; stop_all
+start_bare;        measure veth
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b+0 == 0 || a == "n/a" || b == "n/a") print "-"; else printf "%.2fx", a/b }'; }
+printf '\n%-34s %12s %14s %12s %12s\n' "measure" "wgd" "wireguard-go" "veth" "wgd/wg-go"
+row() { printf '%-34s %12s %14s %12s %12s\n' "$1" "${R[wgd,$2]}" "${R[wggo,$2]}" "${R[veth,$2]}" "$(ratio "${R[wgd,$2]}" "${R[wggo,$2]}")"; }
+row "TCP 1 stream (Gbit/s, median)" tcp1
+row "TCP 4 streams (Gbit/s, median)" tcp4
+row "UDP 64 B, <1% loss (packets/s)" udp
+row "ping idle (ms)" ping
+row "ping under TCP load (ms)" pingload
+row "CPU per GB moved (s/GB)" cpu
+
+if [ "$SCALE" = 1 ]; then
+  exec "$here/bench/scale-bench.sh"
+fi
