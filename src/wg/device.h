@@ -183,6 +183,10 @@ class Device {
 
   // handshakes (device_handshake.cc)
   void send_initiation(Now now, Peer& peer, bool is_retry, Sink& out);
+  // mac1 always, mac2 under load (answering with a cookie reply); false if dropped.
+  template <class M>
+  bool admit_handshake(Now now, const Endpoint& from, ByteSpan datagram, const M& msg,
+                       bool under_load, Sink& out);
   void consume_initiation(Now now, const Endpoint& from, ByteSpan datagram, bool under_load,
                           Sink& out);
   void consume_response(Now now, const Endpoint& from, ByteSpan datagram, bool under_load,

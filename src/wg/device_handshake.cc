@@ -56,20 +56,36 @@ void Device::receive_handshake(Now now, const Endpoint& from, ByteSpan datagram,
   }
 }
 
+template <class M>
+bool Device::admit_handshake(Now now, const Endpoint& from, ByteSpan datagram, const M& msg,
+                             bool under_load, Sink& out) {
+  if (!identity_.has_key()) {
+    drop(Drop::kNoIdentity);
+    return false;
+  }
+  const MacCheck macs =
+      cookie_checker_.check(datagram, mac1_offset<M>(), mac2_offset<M>(), from, now, rng_);
+  if (macs == MacCheck::kBadMac1) {
+    drop(Drop::kBadMac1);
+    return false;
+  }
+  // Under load, only a source that proved its address with our cookie costs us any DH work;
+  // everyone else gets a cookie to prove it with next time.
+  if (under_load && macs != MacCheck::kMac1AndMac2) {
+    const MessageCookieReply reply =
+        cookie_checker_.make_reply(le32_of(msg.sender_index), msg.mac1, from, now, rng_);
+    out.send(from, as_span(reply));
+    drop(Drop::kCookieSent);
+    return false;
+  }
+  return true;
+}
+
 void Device::consume_initiation(Now now, const Endpoint& from, ByteSpan datagram, bool under_load,
                                 Sink& out) {
   auto msg = decode_initiation(datagram);
   if (!msg) return drop(Drop::kShort);
-  if (!identity_.has_key()) return drop(Drop::kNoIdentity);
-  const MacCheck macs = cookie_checker_.check(datagram, mac1_offset<MessageInitiation>(),
-                                              mac2_offset<MessageInitiation>(), from, now, rng_);
-  if (macs == MacCheck::kBadMac1) return drop(Drop::kBadMac1);
-  if (under_load && macs != MacCheck::kMac1AndMac2) {
-    const MessageCookieReply reply =
-        cookie_checker_.make_reply(le32_of(msg->sender_index), msg->mac1, from, now, rng_);
-    out.send(from, as_span(reply));
-    return drop(Drop::kCookieSent);
-  }
+  if (!admit_handshake(now, from, datagram, *msg, under_load, out)) return;
   auto partial = handshake_identify_initiation(*msg, identity_);
   if (!partial) return drop(Drop::kHandshakeInvalid);
   Peer* peer = find_peer(partial->initiator_static);
@@ -108,16 +124,7 @@ void Device::consume_response(Now now, const Endpoint& from, ByteSpan datagram, 
                               Sink& out) {
   auto msg = decode_response(datagram);
   if (!msg) return drop(Drop::kShort);
-  if (!identity_.has_key()) return drop(Drop::kNoIdentity);
-  const MacCheck macs = cookie_checker_.check(datagram, mac1_offset<MessageResponse>(),
-                                              mac2_offset<MessageResponse>(), from, now, rng_);
-  if (macs == MacCheck::kBadMac1) return drop(Drop::kBadMac1);
-  if (under_load && macs != MacCheck::kMac1AndMac2) {
-    const MessageCookieReply reply =
-        cookie_checker_.make_reply(le32_of(msg->sender_index), msg->mac1, from, now, rng_);
-    out.send(from, as_span(reply));
-    return drop(Drop::kCookieSent);
-  }
+  if (!admit_handshake(now, from, datagram, *msg, under_load, out)) return;
   const std::uint32_t receiver = le32_of(msg->receiver_index);
   auto it = indices_.find(receiver);
   if (it == indices_.end() || it->second.keypair ||
