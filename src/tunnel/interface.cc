@@ -94,6 +94,13 @@ void Interface::request_stop() {
 }
 
 void Interface::fail_data_plane(const Error& e) {
+  // Once the interface is deleted (`ip link del`), the TUN descriptor reports EBADFD/EIO: that
+  // is the normal way to be told to go, not a failure (wireguard-go exits 0 then, too).
+  if (e.code == EBADFD || e.code == EIO || e.code == ENODEV) {
+    if (!stopping_) spdlog::info("{}: interface deleted, shutting down", name());
+    request_stop();
+    return;
+  }
   {
     std::lock_guard lock(failure_mutex_);
     if (!failure_) failure_ = e;
@@ -152,10 +159,14 @@ Result<void> Interface::run() {
   start_receivers(bind_.load());
   tx_thread_ = std::thread([this] { tx_loop(); });
   handshake_thread_ = std::thread([this] { handshake_loop(); });
-  auto bind = bind_.load();
-  spdlog::info("{}: up, listening on UDP port {}, MTU {}; offloads: TUN {:#x}, UDP GSO {}, GRO {}",
-               name(), listen_port(), device_mtu_.load(), tun_.offloads(), bind->gso(),
-               bind->gro(UdpBind::kV4) || bind->gro(UdpBind::kV6));
+  {
+    // Scoped: a copy of the pointer kept for the life of run() would keep these sockets bound
+    // after a listen_port change replaces them.
+    const auto bind = bind_.load();
+    spdlog::info("{}: up, listening on UDP port {}, MTU {}; offloads: TUN {:#x}, UDP GSO {}, GRO {}",
+                 name(), listen_port(), device_mtu_.load(), tun_.offloads(), bind->gso(),
+                 bind->gro(UdpBind::kV4) || bind->gro(UdpBind::kV6));
+  }
 
   auto result = control_loop();
   const std::uint16_t port = listen_port();
