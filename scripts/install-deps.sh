@@ -14,7 +14,7 @@ build_packages=(
 )
 test_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
-  clang libclang-rt-14-dev
+  clang-16 libclang-rt-16-dev
   wireguard-go wireguard-tools iperf3 tcpdump procps psmisc iputils-ping
   qrencode zbar-tools librsvg2-bin
   curl netcat-openbsd python3 sqlite3 wrk

@@ -32,8 +32,7 @@ const char* drop_name(Drop d) {
   return "?";
 }
 
-Device::Device(Rng& rng, DeviceOptions options)
-    : rng_(rng), options_(options), rx_scratch_(65536), tx_scratch_(65536 + 64) {}
+Device::Device(Rng& rng, DeviceOptions options) : rng_(rng), options_(options) {}
 
 Device::~Device() = default;
 

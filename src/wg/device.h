@@ -206,6 +206,7 @@ class Device {
   // sending (device_send.cc)
   void flush_staged(Now now, Peer& peer, Sink& out);
   void send_keepalive(Now now, Peer& peer, Sink& out);
+  MutableByteSpan tx_buffer(std::size_t plaintext);  // tx_scratch_, large enough
   void keep_key_fresh_after_send(Now now, Peer& peer, Sink& out);
 
   // timers (device_timers.cc)

@@ -13,7 +13,7 @@ void Device::receive(Now now, const Endpoint& from, ByteSpan datagram, bool unde
   }
   auto ticket = prepare_receive(now, datagram);
   if (!ticket) return;
-  if (rx_scratch_.size() < datagram.size()) rx_scratch_.resize(datagram.size());
+  if (rx_scratch_.size() < datagram.size()) rx_scratch_.resize(datagram.size());  // first use
   auto plain = open(*ticket, datagram, rx_scratch_);
   if (!plain) return drop(Drop::kDecryptFailed);
   auto inner = complete_receive(now, *ticket, from, ByteSpan(rx_scratch_).first(*plain),

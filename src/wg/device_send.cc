@@ -13,7 +13,7 @@ void Device::send(Now now, ByteSpan ip_packet, Sink& out) {
     stage(now, peer_id, ip_packet, out);
     return;
   }
-  const std::size_t n = seal(*ticket, ticket->first_counter, ip_packet, options_.mtu, tx_scratch_);
+  const std::size_t n = seal(*ticket, ticket->first_counter, ip_packet, options_.mtu, tx_buffer(ip_packet.size()));
   out.send(ticket->endpoint, ByteSpan(tx_scratch_).first(n));
   complete_send(now, peer_id, 1, n, true, out);
 }
@@ -100,12 +100,20 @@ void Device::flush_staged(Now now, Peer& peer, Sink& out) {
   bool carried_data = false;
   std::uint64_t counter = ticket->first_counter;
   for (const Bytes& p : packets) {
-    const std::size_t n = seal(*ticket, counter++, p, options_.mtu, tx_scratch_);
+    const std::size_t n = seal(*ticket, counter++, p, options_.mtu, tx_buffer(p.size()));
     out.send(ticket->endpoint, ByteSpan(tx_scratch_).first(n));
     bytes += n;
     carried_data |= !p.empty();
   }
   complete_send(now, peer.id, packets.size(), bytes, carried_data, out);
+}
+
+MutableByteSpan Device::tx_buffer(std::size_t plaintext) {
+  // Allocated on first use and grown as needed: most devices (a fuzzer's, a server's with
+  // thousands of idle peers) never send through the whole-packet path at all.
+  const std::size_t need = transport_size(padded_length(plaintext, options_.mtu)) + kPaddingMultiple;
+  if (tx_scratch_.size() < need) tx_scratch_.resize(need);
+  return tx_scratch_;
 }
 
 void Device::send_keepalive(Now now, Peer& peer, Sink& out) {
