@@ -11,6 +11,7 @@ build_packages=(
   libssl-dev libsodium-dev libqrencode-dev libpng-dev libsqlite3-dev libpq-dev
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libcpp-httplib-dev libmnl-dev
   iproute2 iptables
+  help2man
 )
 test_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
@@ -18,7 +19,7 @@ test_packages=(
   wireguard-go wireguard-tools iperf3 tcpdump procps psmisc iputils-ping
   qrencode zbar-tools librsvg2-bin
   curl netcat-openbsd python3 sqlite3 wrk
-  postgresql
+  postgresql nftables systemd
 )
 
 case "$mode" in
