@@ -10,18 +10,20 @@
 # seconds per gigabyte moved (both tunnel processes, from /proc). Prints one table with the
 # ratios wgd / wireguard-go.
 #
-# Usage: bench/netns-bench.sh [--quick] [--scale]   (WGD=path/to/wgd; default build/src/cli/wgd)
-#   --quick  1 run of 5 s instead of the median of 3 runs of 10 s (for a smoke test)
-#   --scale  also the 10,000-peer measurements (memory, apply time, one active peer)
+# Usage: bench/netns-bench.sh [--quick] [--ablation] [--scale]   (WGD=path/to/wgd)
+#   --quick     1 run of 5 s instead of the median of 3 runs of 10 s (for a smoke test)
+#   --ablation  also wgd with its offloads switched off (what TSO/GSO/GRO/coalescing contribute)
+#   --scale     also the 10,000-peer measurements (memory, apply time, one active peer)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 WGD=${WGD:-$here/build/src/cli/wgd}
-RUNS=3 SECONDS_PER_RUN=10 SCALE=0
+RUNS=3 SECONDS_PER_RUN=10 SCALE=0 ABLATION=0
 for a in "$@"; do
   case "$a" in
     --quick) RUNS=1 SECONDS_PER_RUN=5 ;;
     --scale) SCALE=1 ;;
+    --ablation) ABLATION=1 ;;
     *) echo "unknown option $a" >&2; exit 2 ;;
   esac
 done
@@ -59,15 +61,17 @@ make_namespaces() {  # $1 = veth MTU
 }
 
 tunnel_pids=()
-start_tunnel() {  # $1 = wgd | wggo
+start_tunnel() {  # $1 = wgd | wgd-nooffload | wggo
   make_namespaces 1500
   local k1 k2 p1 p2
   k1=$("$WGD" genkey); k2=$("$WGD" genkey)
   p1=$(echo "$k1" | "$WGD" pubkey); p2=$(echo "$k2" | "$WGD" pubkey)
-  if [ "$1" = wgd ]; then
+  if [ "$1" != wggo ]; then
+    local extra=()
+    [ "$1" = wgd-nooffload ] && extra=(--no-offloads)
     # The UAPI socket directory is shared by all namespaces: the two ends need distinct names.
-    inA "$WGD" tunnel --log stderr -f wgbtA 2>/dev/null & pids+=($!)
-    inB "$WGD" tunnel --log stderr -f wgbtB 2>/dev/null & pids+=($!)
+    inA "$WGD" tunnel --log stderr -f "${extra[@]}" wgbtA 2>/dev/null & pids+=($!)
+    inB "$WGD" tunnel --log stderr -f "${extra[@]}" wgbtB 2>/dev/null & pids+=($!)
   else
     WG_PROCESS_FOREGROUND=1 inA wireguard-go -f wgbtA >/dev/null 2>&1 & pids+=($!)
     WG_PROCESS_FOREGROUND=1 inB wireguard-go -f wgbtB >/dev/null 2>&1 & pids+=($!)
@@ -187,6 +191,7 @@ echo "machine: $(nproc) cores, $(uname -r); wgd: $WGD; wireguard-go: $(wireguard
 echo "runs: $RUNS x ${SECONDS_PER_RUN}s per TCP figure" >&2
 start_tunnel wgd;  measure wgd;  stop_all
 start_tunnel wggo; measure wggo; stop_all
+if [ "$ABLATION" = 1 ]; then start_tunnel wgd-nooffload; measure nooff; stop_all; fi
 start_bare;        measure veth
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b+0 == 0 || a == "n/a" || b == "n/a") print "-"; else printf "%.2fx", a/b }'; }
@@ -198,6 +203,10 @@ row "UDP 64 B, <1% loss (packets/s)" udp
 row "ping idle (ms)" ping
 row "ping under TCP load (ms)" pingload
 row "CPU per GB moved (s/GB)" cpu
+if [ "$ABLATION" = 1 ]; then
+  printf '\nwgd without offloads (batching only): TCP %s / %s Gbit/s, UDP %s pps, CPU %s s/GB\n' \
+    "${R[nooff,tcp1]}" "${R[nooff,tcp4]}" "${R[nooff,udp]}" "${R[nooff,cpu]}"
+fi
 
 if [ "$SCALE" = 1 ]; then
   exec "$here/bench/scale-bench.sh"

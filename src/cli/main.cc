@@ -38,6 +38,13 @@ int main(int argc, char** argv) {
   app.set_help_all_flag("--help-all", "Show help for every subcommand");
   wgd::cli::register_key_commands(app);
   wgd::cli::register_tunnel_command(app);
+  wgd::cli::register_strip_command(app);
+  wgd::cli::register_up_down_commands(app);
+  wgd::cli::register_show_commands(app);
+  wgd::cli::register_mesh_command(app);
+  wgd::cli::register_serve_command(app);
+  wgd::cli::register_doctor_command(app);
+  wgd::cli::register_peer_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

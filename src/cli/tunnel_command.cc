@@ -23,6 +23,7 @@ struct TunnelArgs {
   bool foreground = false;
   std::string log;  // empty: stderr in the foreground, syslog in the background
   bool verbose = false;
+  bool no_offloads = false;
 };
 
 // Test-only: WGD_TEST_TIMER_SCALE=N divides every protocol timer by N, so that integration
@@ -75,6 +76,10 @@ int run_tunnel(const TunnelArgs& args) {
   tunnel::InterfaceOptions options;
   options.name = args.ifname;
   options.timers = timer_settings();
+  // Offloads are on unless switched off here or by WGD_OFFLOADS=0 (the benchmark measures what
+  // they contribute that way; it is also an escape hatch should a kernel misbehave).
+  const char* env = std::getenv("WGD_OFFLOADS");
+  options.offloads = !args.no_offloads && !(env && std::string_view(env) == "0");
   auto itf = tunnel::Interface::create(std::move(options));
   if (!itf) {
     spdlog::error("{}: {}", args.ifname, itf.error().message);
@@ -105,6 +110,8 @@ void register_tunnel_command(CLI::App& app) {
                 "Stay in the foreground (default: go to the background once the interface exists)");
   cmd->add_option("--log", args->log, "stderr or syslog (default: stderr in the foreground, syslog otherwise)");
   cmd->add_flag("-v,--verbose", args->verbose, "Log debug messages too");
+  cmd->add_flag("--no-offloads", args->no_offloads,
+                "No TUN segmentation/checksum offloads and no UDP GSO/GRO (also WGD_OFFLOADS=0)");
   cmd->callback([args] {
     // wireguard-go honours WG_PROCESS_FOREGROUND=1 the same way; scripts written for it work here.
     if (const char* fg = std::getenv("WG_PROCESS_FOREGROUND"); fg && std::string_view(fg) == "1")

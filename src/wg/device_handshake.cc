@@ -22,6 +22,14 @@ void Device::send_initiation(Now now, Peer& peer, bool is_retry, Sink& out) {
   // At most one initiation per REKEY_TIMEOUT per peer.
   if (now.mono - peer.last_sent_handshake < options_.timers.rekey_timeout) return;
   peer.last_sent_handshake = now.mono;
+  if (!peer.endpoint) {
+    // The message could not go anywhere, so skip its Diffie-Hellman work (a server starting
+    // with thousands of keepalive peers that have not called in yet would spend a second on
+    // it) but keep the retry schedule: an endpoint configured later is tried within
+    // REKEY_TIMEOUT, and the attempts give up after REKEY_ATTEMPT_TIME as they would have.
+    timers_handshake_initiated(now, peer);
+    return;
+  }
 
   if (peer.handshake.local_index) unregister_index(peer.handshake.local_index);
   peer.handshake.local_index = 0;

@@ -281,5 +281,45 @@ TEST_F(Timers, CookieReplyUnderLoadThenMac2) {
   EXPECT_EQ(again[0].to, other);
 }
 
+// A peer without an endpoint: keepalive turned on builds no initiation (nothing could carry
+// it), but the retry schedule runs, so an endpoint configured a little later is reached
+// within REKEY_TIMEOUT without waiting for traffic.
+TEST_F(Timers, NoEndpointSkipsTheInitiationButKeepsRetrying) {
+  DeviceChange forget;
+  PeerChange drop;
+  drop.public_key = pub_b;
+  drop.remove = true;
+  forget.peers.push_back(std::move(drop));
+  ASSERT_TRUE(a->apply(forget, now, out_a));
+  DeviceChange c;
+  PeerChange p;
+  p.public_key = pub_b;
+  p.allowed_ips.push_back(*IpPrefix::parse("10.0.0.2/32"));
+  p.persistent_keepalive = 25;
+  c.peers.push_back(std::move(p));
+  ASSERT_TRUE(a->apply(c, now, out_a));
+  EXPECT_EQ(count_type(out_a.take_sent(), kMessageInitiation), 0);
+  EXPECT_EQ(a->find_peer(pub_b)->handshake.local_index, 0u);  // no handshake state was built
+
+  advance(kSecond);
+  DeviceChange where;
+  PeerChange e;
+  e.public_key = pub_b;
+  e.endpoint = ep_b;
+  where.peers.push_back(std::move(e));
+  ASSERT_TRUE(a->apply(where, now, out_a));
+  const TimerSettings t;
+  int initiations = 0;
+  for (Nanos waited = 0; waited <= t.rekey_timeout + t.rekey_timeout_jitter_max; waited += 10 * kMillisecond) {
+    advance(10 * kMillisecond);
+    a->tick(now, out_a);
+    initiations += count_type(out_a.sent, kMessageInitiation);
+    if (initiations) break;
+  }
+  EXPECT_EQ(initiations, 1);
+  pump();
+  EXPECT_TRUE(b->find_peer(pub_a)->sessions.current);
+}
+
 }  // namespace
 }  // namespace wgd::wg::test
