@@ -37,10 +37,10 @@ start_server
 empty_db=$(stat -c %s "$DATA/wgd.db")
 
 # --- 1. creations -------------------------------------------------------------------------------
-check burst --api "$API" --token "$TOKEN" --clients 1 --per "$CREATE_SEQ" --prefix seq --out "$TMPD/seq" >"$TMPD/seq.out"
+check burst --api "$API" --token="$TOKEN" --clients 1 --per "$CREATE_SEQ" --prefix seq --out "$TMPD/seq" >"$TMPD/seq.out"
 seq_rate=$(grep -o '([0-9]*/s)' "$TMPD/seq.out" | tr -dc 0-9)
 log "sequential creates: $(cat "$TMPD/seq.out")"
-check burst --api "$API" --token "$TOKEN" --clients "$CREATE_CLIENTS" --per "$CREATE_PER" --prefix con --out "$TMPD/con" >"$TMPD/con.out"
+check burst --api "$API" --token="$TOKEN" --clients "$CREATE_CLIENTS" --per "$CREATE_PER" --prefix con --out "$TMPD/con" >"$TMPD/con.out"
 con_rate=$(grep -o '([0-9]*/s)' "$TMPD/con.out" | tr -dc 0-9)
 log "concurrent creates: $(cat "$TMPD/con.out")"
 
@@ -49,12 +49,12 @@ have=$((CREATE_SEQ + CREATE_CLIENTS * CREATE_PER))
 rest=$((PEERS - have))
 if ((rest > 0)); then
   per=$(((rest + 7) / 8))
-  check burst --api "$API" --token "$TOKEN" --clients 8 --per "$per" --prefix bulk --out "$TMPD/bulk" >"$TMPD/bulk.out"
+  check burst --api "$API" --token="$TOKEN" --clients 8 --per "$per" --prefix bulk --out "$TMPD/bulk" >"$TMPD/bulk.out"
   log "bulk: $(cat "$TMPD/bulk.out")"
 fi
 # Creation cost with the store full: 200 more in sequence (removed again, so the figures
 # below see exactly $PEERS peers).
-check burst --api "$API" --token "$TOKEN" --clients 1 --per 200 --prefix late --out "$TMPD/late" >"$TMPD/late.out"
+check burst --api "$API" --token="$TOKEN" --clients 1 --per 200 --prefix late --out "$TMPD/late" >"$TMPD/late.out"
 late_rate=$(grep -o '([0-9]*/s)' "$TMPD/late.out" | tr -dc 0-9)
 log "sequential creates with the store full: $(cat "$TMPD/late.out")"
 for i in $(seq 0 199); do api DELETE "/api/v1/peers/late-0-$i" >/dev/null; done

@@ -7,10 +7,10 @@ source "$(dirname "$0")/serve_lib.sh"
 sv_init k
 
 start_server
-check burst --api "$API" --token "$TOKEN" --clients 4 --per 50 --prefix con --out "$TMPD/acks" \
+check burst --api "$API" --token="$TOKEN" --clients 4 --per 50 --prefix con --out "$TMPD/acks" \
   >"$TMPD/burst.out" 2>&1 || fail "$(cat "$TMPD/burst.out")"
 pass "$(cat "$TMPD/burst.out")"
-check verify-burst --api "$API" --token "$TOKEN" --acks "$TMPD/acks" --expect 200 --expect-total 200 \
+check verify-burst --api "$API" --token="$TOKEN" --acks "$TMPD/acks" --expect 200 --expect-total 200 \
   >"$TMPD/verify.out" 2>&1 || fail "$(cat "$TMPD/verify.out")"
 pass "$(cat "$TMPD/verify.out")"
 # The addresses are the 200 lowest of the subnet: none skipped, none reused.
@@ -27,6 +27,6 @@ have_all() { [[ $(dump_peers | wc -l) -eq 200 ]]; }
 wait_until 5 "200 peers on the interface" have_all
 dump_peers >/dev/null
 in_s wg show "$IF_S" dump >"$TMPD/dump"
-check compare-interface --api "$API" --token "$TOKEN" --dump "$TMPD/dump" >"$TMPD/cmp.out" 2>&1 || fail "$(cat "$TMPD/cmp.out")"
+check compare-interface --api "$API" --token="$TOKEN" --dump "$TMPD/dump" >"$TMPD/cmp.out" 2>&1 || fail "$(cat "$TMPD/cmp.out")"
 pass "$(cat "$TMPD/cmp.out")"
 stop_server

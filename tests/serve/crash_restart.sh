@@ -8,7 +8,7 @@ sv_init r
 
 start_server
 # 4 clients x 150 creates; the server is killed partway through.
-check burst --api "$API" --token "$TOKEN" --clients 4 --per 150 --prefix crash --out "$TMPD/acks" \
+check burst --api "$API" --token="$TOKEN" --clients 4 --per 150 --prefix crash --out "$TMPD/acks" \
   --tolerate-errors >"$TMPD/burst.out" 2>&1 &
 BURST=$!
 STARTED_PIDS+=("$BURST")
@@ -23,14 +23,14 @@ pass "burst interrupted: $n_acked of 600 creates acknowledged before the kill"
 in_s ip link show "$IF_S" >/dev/null 2>&1 && fail "the interface outlived kill -9 of its process"
 
 start_server
-check verify-burst --api "$API" --token "$TOKEN" --acks "$TMPD/acks" >"$TMPD/verify.out" 2>&1 || fail "$(cat "$TMPD/verify.out")"
+check verify-burst --api "$API" --token="$TOKEN" --acks "$TMPD/acks" >"$TMPD/verify.out" 2>&1 || fail "$(cat "$TMPD/verify.out")"
 pass "after restart: $(cat "$TMPD/verify.out")"
 total=$(api GET '/api/v1/peers?limit=1' | json 'd["total"]')
 ((total >= n_acked && total <= n_acked + 4)) ||
   fail "the store has $total peers: $n_acked were acknowledged, at most 4 more were in flight"
 pass "store: $total peers ($n_acked acknowledged + $((total - n_acked)) committed while their answer was lost)"
 in_s wg show "$IF_S" dump >"$TMPD/dump"
-check compare-interface --api "$API" --token "$TOKEN" --dump "$TMPD/dump" >"$TMPD/cmp.out" 2>&1 || fail "$(cat "$TMPD/cmp.out")"
+check compare-interface --api "$API" --token="$TOKEN" --dump "$TMPD/dump" >"$TMPD/cmp.out" 2>&1 || fail "$(cat "$TMPD/cmp.out")"
 pass "$(cat "$TMPD/cmp.out")"
 
 # The store still takes writes after the crash (no leftover lock), and addresses continue.
@@ -42,7 +42,7 @@ start_server
 after=$(api GET '/api/v1/peers?limit=1' | json 'd["total"]')
 assert_eq "a clean restart keeps every peer" $((total + 1)) "$after"
 in_s wg show "$IF_S" dump >"$TMPD/dump"
-check compare-interface --api "$API" --token "$TOKEN" --dump "$TMPD/dump" >"$TMPD/cmp.out" 2>&1 || fail "$(cat "$TMPD/cmp.out")"
+check compare-interface --api "$API" --token="$TOKEN" --dump "$TMPD/dump" >"$TMPD/cmp.out" 2>&1 || fail "$(cat "$TMPD/cmp.out")"
 pass "after a clean restart: $(cat "$TMPD/cmp.out")"
 kill9_server
 start_server

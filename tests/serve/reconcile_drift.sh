@@ -17,10 +17,10 @@ K2=$(api GET /api/v1/peers/p2 | json 'd["public_key"]')
 K3=$(api GET /api/v1/peers/p3 | json 'd["public_key"]')
 wait_until 3 "the three peers on the interface" bash -c "[[ \$(ip netns exec $NS_S wg show $IF_S peers | wc -l) == 3 ]]"
 in_s wg show "$IF_S" dump >"$TMPD/dump"
-check compare-interface --api "$API" --token "$TOKEN" --dump "$TMPD/dump" >/dev/null || fail "not in sync at start"
+check compare-interface --api "$API" --token="$TOKEN" --dump "$TMPD/dump" >/dev/null || fail "not in sync at start"
 
 matches_store() {
-  in_s wg show "$IF_S" dump >"$TMPD/dump.now" && check compare-interface --api "$API" --token "$TOKEN" --dump "$TMPD/dump.now"
+  in_s wg show "$IF_S" dump >"$TMPD/dump.now" && check compare-interface --api "$API" --token="$TOKEN" --dump "$TMPD/dump.now"
 }
 
 in_s wg set "$IF_S" peer "$K1" remove

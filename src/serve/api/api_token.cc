@@ -52,11 +52,16 @@ Result<std::string> read_token(const std::string& path) {
 
 std::string ApiToken::generate() {
   std::array<std::uint8_t, 32> bytes;
-  crypto::random_bytes(bytes);
-  std::string s = crypto::key_to_base64(bytes);
-  std::ranges::replace(s, '+', '-');
-  std::ranges::replace(s, '/', '_');
-  while (!s.empty() && s.back() == '=') s.pop_back();
+  std::string s;
+  // Drawn again when it would start with '-' or '_' (1 in 32): a token starting with '-' reads
+  // as an option to the command-line tools it is passed to (`--token -x...`).
+  do {
+    crypto::random_bytes(bytes);
+    s = crypto::key_to_base64(bytes);
+    std::ranges::replace(s, '+', '-');
+    std::ranges::replace(s, '/', '_');
+    while (!s.empty() && s.back() == '=') s.pop_back();
+  } while (s.front() == '-' || s.front() == '_');
   std::ranges::fill(bytes, 0);
   return s;
 }

@@ -41,6 +41,12 @@ TEST(ApiToken, CreatedOnceWithMode0600) {
   EXPECT_FALSE((*again)->created());
   EXPECT_TRUE((*again)->matches(token));
   EXPECT_NE(ApiToken::generate(), ApiToken::generate());
+  // Never taken for an option on a command line: 2,000 draws would show the 1-in-32 case.
+  for (int i = 0; i < 2000; ++i) {
+    const std::string t = ApiToken::generate();
+    ASSERT_NE(t.front(), '-') << t.size();
+    ASSERT_NE(t.front(), '_') << t.size();
+  }
 }
 
 TEST(ApiToken, LooseModeIsRepairedAndBadContentRefused) {

@@ -53,7 +53,7 @@ const Definition kDefinitions[] = {
        s.registry = std::string(v);
        return {};
      },
-     [](const FleetSettings& s) { return s.registry.empty() ? std::string("(unset: fleet sync off)") : s.registry; }},
+     [](const FleetSettings& s) { return s.registry.empty() ? std::string("(unset: fleet sync off)") : s.registry_shown(); }},
     {"WGD_FLEET_NAME",
      [](FleetSettings& s, std::string_view v) -> Result<void> {
        bool ok = !v.empty() && v.size() <= kMaxNameLength && std::isalnum(static_cast<unsigned char>(v.front()));
@@ -121,6 +121,16 @@ const Definition* find(std::string_view name) {
 }
 
 }  // namespace
+
+std::string FleetSettings::registry_shown() const {
+  // http://user:secret@host/...: the credentials stay out of logs and the status route.
+  if (!registry_is_url()) return registry;
+  const std::size_t start = registry.find("://") + 3;
+  const std::size_t end = registry.find_first_of("/?#", start);
+  const std::size_t at = registry.rfind('@', end == std::string::npos ? registry.size() : end);
+  if (at == std::string::npos || at < start) return registry;
+  return registry.substr(0, start) + "***" + registry.substr(at);
+}
 
 std::string FleetSettings::registry_path() const {
   if (registry.starts_with("file://")) return registry.substr(7);

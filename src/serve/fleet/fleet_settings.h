@@ -42,6 +42,8 @@ struct FleetSettings {
 
   bool enabled() const { return !registry.empty(); }
   bool registry_is_url() const { return registry.starts_with("http://") || registry.starts_with("https://"); }
+  // The registry as logs and the status route show it: user:password in a URL as "***".
+  std::string registry_shown() const;
   // The local file of a file registry ("file:///x" and "/x" both give "/x").
   std::string registry_path() const;
   std::string managed_by() const { return "fleet:" + name; }

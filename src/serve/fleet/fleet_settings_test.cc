@@ -56,6 +56,16 @@ TEST_F(FleetSettingsTest, FileRegistriesAndIntervals) {
   EXPECT_EQ(r->settings.fleet.interval.count(), 1);
 }
 
+TEST(FleetSettingsShown, CredentialsInTheUrlAreHidden) {
+  FleetSettings s;
+  s.registry = "https://ci:s3cret@registry.example/api/devices?x=a@b";
+  EXPECT_EQ(s.registry_shown(), "https://***@registry.example/api/devices?x=a@b");
+  s.registry = "https://registry.example/a@b";
+  EXPECT_EQ(s.registry_shown(), s.registry);  // an @ in the path is not a user name
+  s.registry = "/srv/devices.json";
+  EXPECT_EQ(s.registry_shown(), s.registry);
+}
+
 TEST_F(FleetSettingsTest, Errors) {
   EXPECT_NE(error({env("WGD_FLEET_REGISTRY", "ftp://x")}).find("WGD_FLEET_REGISTRY (env): 'ftp://x' is neither"), std::string::npos);
   EXPECT_NE(error({env("WGD_FLEET_REGISTRY", "/x.json")}).find("needs WGD_FLEET_NAME"), std::string::npos);

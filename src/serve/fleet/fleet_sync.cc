@@ -17,7 +17,7 @@ FleetSync::FleetSync(PeerService& service, FleetSettings settings, FleetServer s
                      std::string hosts_path, FetchOptions fetch)
     : service_(service), settings_(std::move(settings)), server_(std::move(server)),
       subnet_(TunnelSubnet::from_interface_address(server_.ipv4_address)), fetch_(fetch) {
-  status_.registry = settings_.registry;
+  status_.registry = settings_.registry_shown();
   status_.factory = settings_.name;
   status_.interval = settings_.interval;
   if (!hosts_path.empty()) {
@@ -161,7 +161,7 @@ void FleetSync::start() {
   if (thread_.joinable() || stopping_) return;
   thread_ = std::thread([this] { loop(); });
   spdlog::info("fleet {}: following {} every {} s (peers managed_by {})", settings_.name,
-               settings_.registry, settings_.interval.count(), settings_.managed_by());
+               settings_.registry_shown(), settings_.interval.count(), settings_.managed_by());
 }
 
 void FleetSync::loop() {

@@ -86,15 +86,27 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& path, in
 
   // WAL: readers never block the writer, and a commit is one append + fsync. The setting is
   // stored in the file; asking again is a no-op.
-  {
+  // Switching a new file to WAL needs an exclusive lock. When several processes open a fresh
+  // file at once, SQLite answers SQLITE_BUSY at once instead of calling the busy handler (a
+  // reader upgrading its lock would deadlock), so the switch is retried here until the
+  // busy timeout.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(busy_timeout_ms);
+  for (int attempt = 0;; ++attempt) {
     auto mode = c->prepare("PRAGMA journal_mode=WAL");
     if (!mode) return std::unexpected(mode.error().context(path));
     auto row = mode->step();
-    if (!row) return std::unexpected(row.error().context(path));
+    if (!row) {
+      if (row.error().code == EBUSY && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::microseconds(500 + 250 * (attempt % 8)));
+        continue;
+      }
+      return std::unexpected(row.error().context(path));
+    }
     std::string got = *row ? mode->text(0) : "unknown";
     if (got != "wal")
       return fail(fmt::format("{}: the database refused WAL mode (journal_mode is {})", path, got),
                   EIO);
+    break;
   }  // the statement is reset here: foreign_keys below is ignored while one is active
   // synchronous=FULL: in WAL mode every COMMIT fsyncs the log, so an acknowledged write
   // survives power loss, not only a crash. secure_delete: deleted rows (private keys of removed
