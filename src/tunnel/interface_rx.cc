@@ -34,8 +34,8 @@ void Interface::rx_loop(std::shared_ptr<UdpBind> bind, UdpBind::Family family) {
   ReceiveBatch batch(kMessages, kMessageSize);
   std::vector<Datagram> datagrams;
   datagrams.reserve(kMessages * 8);
-  TcpCoalescer coalescer;
   const bool vnet = tun_.vnet_hdr();
+  TcpCoalescer coalescer(/*merge=*/vnet);
 
   while (!stopping_) {
     if (auto ok = bind->receive(family, batch); !ok) {

@@ -265,6 +265,23 @@ std::vector<Bytes> segments_of(bool v6, std::size_t payload, std::uint16_t mss,
 
 std::vector<ByteSpan> spans(const std::vector<Bytes>& v) { return {v.begin(), v.end()}; }
 
+// A TUN without virtio headers takes one IP packet per write: nothing may be merged, and
+// every packet comes out unchanged (a merged head written alone would lose the rest).
+TEST(CoalesceRules, WithoutMergingEveryPacketPassesThroughUnchanged) {
+  auto s = segments_of(false, 5000, 1000);
+  ASSERT_EQ(s.size(), 5u);
+  std::vector<Bytes> copies = s;
+  TcpCoalescer c(/*merge=*/false);
+  for (Bytes& p : copies) c.add(p);
+  std::vector<Bytes> out;
+  c.flush([&](std::span<const ByteSpan> pieces) {
+    ASSERT_EQ(pieces.size(), 2u);  // the virtio header and the packet
+    out.emplace_back(pieces[1].begin(), pieces[1].end());
+  });
+  EXPECT_EQ(out, s);
+  EXPECT_EQ(c.merged_packets(), 0u);
+}
+
 TEST(CoalesceRules, OnlyWhatTheKernelWouldMerge) {
   auto s = segments_of(false, 5000, 1000);  // 5 segments
   ASSERT_EQ(s.size(), 5u);

@@ -50,7 +50,7 @@ bool ip_headers_compatible(ByteSpan a, ByteSpan b, bool v6) {
 
 }  // namespace
 
-TcpCoalescer::TcpCoalescer() { pieces_.reserve(64); }
+TcpCoalescer::TcpCoalescer(bool merge) : merge_(merge) { pieces_.reserve(64); }
 
 void TcpCoalescer::reset() {
   items_.clear();
@@ -59,7 +59,7 @@ void TcpCoalescer::reset() {
 
 void TcpCoalescer::add(MutableByteSpan packet) {
   TcpFacts f;
-  if (candidate(packet, f)) {
+  if (merge_ && candidate(packet, f)) {
     const std::size_t from = items_.size() > kMaxLookback ? items_.size() - kMaxLookback : 0;
     for (std::size_t i = items_.size(); i-- > from;)
       if (try_append(items_[i], packet, f.ip_len, f.tcp_len, f.v6)) return;

@@ -26,7 +26,9 @@ namespace wgd::tunnel {
 
 class TcpCoalescer {
  public:
-  TcpCoalescer();
+  // merge=false: every packet passes through on its own (a TUN without virtio headers cannot
+  // take a super-packet; its writes carry one IP packet each).
+  explicit TcpCoalescer(bool merge = true);
 
   // Forgets everything added so far.
   void reset();
@@ -67,6 +69,7 @@ class TcpCoalescer {
   std::vector<Part> parts_;
   std::vector<ByteSpan> pieces_;
   std::size_t merged_total_ = 0;
+  bool merge_ = true;
 };
 
 template <class Write>
