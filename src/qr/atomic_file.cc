@@ -9,6 +9,7 @@
 #include <cstring>
 #include <string>
 
+#include "util/file_write.h"
 #include "util/unique_fd.h"
 
 namespace wgd::qr {
@@ -18,34 +19,6 @@ std::unexpected<Error> fail_errno(const std::filesystem::path& path, std::string
                                   int err) {
   return std::unexpected(
       Error{fmt::format("writing {}: {}: {}", path.string(), what, std::strerror(err)), err});
-}
-
-// Removes the temporary file unless the rename has made it the real one.
-class TempFileGuard {
- public:
-  explicit TempFileGuard(std::string path) : path_(std::move(path)) {}
-  TempFileGuard(const TempFileGuard&) = delete;
-  TempFileGuard& operator=(const TempFileGuard&) = delete;
-  ~TempFileGuard() {
-    if (!committed_) ::unlink(path_.c_str());
-  }
-  void commit() { committed_ = true; }
-
- private:
-  std::string path_;
-  bool committed_ = false;
-};
-
-Result<void> write_all(int fd, std::string_view bytes, const std::filesystem::path& path) {
-  while (!bytes.empty()) {
-    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return fail_errno(path, "write", errno);
-    }
-    bytes.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return {};
 }
 
 }  // namespace
@@ -63,10 +36,10 @@ Result<void> write_file_atomically(const std::filesystem::path& path, std::strin
 
   UniqueFd fd(::mkostemp(temp.data(), O_CLOEXEC));  // mkostemp creates the file 0600
   if (!fd) return fail_errno(path, "creating a temporary file", errno);
-  TempFileGuard guard(temp);
+  util::TempFileGuard guard(temp);
 
   if (::fchmod(fd.get(), mode) != 0) return fail_errno(path, "fchmod", errno);
-  if (auto written = write_all(fd.get(), bytes, path); !written) return written;
+  if (int err = util::write_all(fd.get(), bytes)) return fail_errno(path, "write", err);
   if (::fsync(fd.get()) != 0) return fail_errno(path, "fsync", errno);
   // close() can report a deferred write error (NFS); do not rename a file that failed.
   if (::close(fd.release()) != 0) return fail_errno(path, "close", errno);

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "util/file_write.h"
 #include "util/unique_fd.h"
 
 namespace wgd::serve {
@@ -90,34 +91,6 @@ Result<std::string> read_file(const std::filesystem::path& path, bool& exists, s
   return content;
 }
 
-Result<void> write_all(int fd, std::string_view bytes, const std::filesystem::path& path) {
-  while (!bytes.empty()) {
-    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return fail_errno(path, "write", errno);
-    }
-    bytes.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return {};
-}
-
-// Removes the temporary file unless it became the real one.
-class TempFileGuard {
- public:
-  explicit TempFileGuard(std::string path) : path_(std::move(path)) {}
-  TempFileGuard(const TempFileGuard&) = delete;
-  TempFileGuard& operator=(const TempFileGuard&) = delete;
-  ~TempFileGuard() {
-    if (!committed_) ::unlink(path_.c_str());
-  }
-  void commit() { committed_ = true; }
-
- private:
-  std::string path_;
-  bool committed_ = false;
-};
-
 // Why an atomic replacement is impossible: the reason for an in-place rewrite, or an error
 // that no fallback helps with.
 struct ReplaceFailure {
@@ -142,13 +115,14 @@ std::optional<ReplaceFailure> replace_atomically(const std::filesystem::path& pa
   std::string temp = (dir / ("." + path.filename().string() + ".wgd-XXXXXX")).string();
   UniqueFd fd(::mkostemp(temp.data(), O_CLOEXEC));
   if (!fd) return failure("creating a temporary file beside it", errno);
-  TempFileGuard guard(temp);
+  util::TempFileGuard guard(temp);
 
   const mode_t mode = exists ? (st.st_mode & 07777) : kNewFileMode;
   if (exists && ::fchown(fd.get(), st.st_uid, st.st_gid) != 0)
     return failure("giving the new file the old one's owner", errno);
   if (::fchmod(fd.get(), mode) != 0) return failure("fchmod", errno);
-  if (auto w = write_all(fd.get(), content, path); !w) return ReplaceFailure{false, w.error()};
+  if (int err = util::write_all(fd.get(), content))
+    return ReplaceFailure{false, fail_errno(path, "write", err).error()};
   if (::fsync(fd.get()) != 0) return failure("fsync", errno);
   if (::close(fd.release()) != 0) return failure("close", errno);
   if (::rename(temp.c_str(), path.c_str()) != 0) return failure("rename over it", errno);
@@ -163,7 +137,7 @@ std::optional<ReplaceFailure> replace_atomically(const std::filesystem::path& pa
 Result<void> rewrite_in_place(const std::filesystem::path& path, std::string_view content) {
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
   if (!fd) return fail_errno(path, "open for writing", errno);
-  if (auto w = write_all(fd.get(), content, path); !w) return w;
+  if (int err = util::write_all(fd.get(), content)) return fail_errno(path, "write", err);
   if (::ftruncate(fd.get(), static_cast<off_t>(content.size())) != 0)
     return fail_errno(path, "ftruncate", errno);
   if (::fsync(fd.get()) != 0) return fail_errno(path, "fsync", errno);

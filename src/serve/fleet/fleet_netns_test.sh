@@ -334,4 +334,15 @@ has_allowed "$DEV1" 10.42.42.2/32 && fail "the old address is still routed"
 pass "once the registry reports 10.42.44.2, the old address is dropped and the hosts block follows"
 device_down
 stop_server
+# Without a known endpoint (auto, and this namespace has no default route to detect one from)
+# the server's file is refused rather than published with an empty endpoint; a device's own
+# file does not carry the endpoint and is still served.
+start_server WGD_ENDPOINT=auto
+code=$(in_s curl -sS -o "$TMPD/noendpoint.json" -w '%{http_code}' "http://127.0.0.1:$API_PORT/api/v1/fleet/wireguard-server")
+[[ $code == 503 ]] && grep -q '"no_endpoint"' "$TMPD/noendpoint.json" ||
+  fail "wireguard-server without an endpoint: expected 503 no_endpoint, got $code $(cat "$TMPD/noendpoint.json")"
+code=$(in_s curl -sS -o /dev/null -w '%{http_code}' "http://127.0.0.1:$API_PORT/api/v1/fleet/devices/device-1/wireguard-client")
+[[ $code == 200 ]] || fail "device-1's wireguard-client without a server endpoint: $code"
+pass "no endpoint known: the server's file is refused (503 no_endpoint), device files still served"
+stop_server
 log "all fleet checks passed"

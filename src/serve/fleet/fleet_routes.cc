@@ -7,6 +7,7 @@
 #include "crypto/key_codec.h"
 #include "serve/api/api_server.h"
 #include "serve/fleet/fleet_publish.h"
+#include "serve/store/store_error.h"
 
 namespace wgd::serve::fleet {
 namespace {
@@ -63,6 +64,17 @@ void register_fleet_routes(api::ApiContext& ctx, FleetSync& sync) {
   const auto publish_ok = [&ctx, &sync](const Request& req, Response& res) {
     return !sync.settings().publish_auth || ctx.authorize(req, res, "api");
   };
+  // The server's file without its endpoint would leave devices unable to connect: refused
+  // until WGD_ENDPOINT is set (or one was detected at start).
+  const auto server_ok = [&ctx, &sync, publish_ok](const Request& req, Response& res) {
+    if (!publish_ok(req, res)) return false;
+    if (!sync.server().endpoint.empty()) return true;
+    ctx.error(res, 503, "no_endpoint",
+              "the server's public endpoint is not known (none detected at start): set "
+              "WGD_ENDPOINT to the host name or address devices reach it at",
+              {});
+    return false;
+  };
   const auto server_text = [&sync] {
     const FleetServer& s = sync.server();
     return wireguard_server_text(s.endpoint, s.ipv4_address.address, s.public_key);
@@ -70,6 +82,10 @@ void register_fleet_routes(api::ApiContext& ctx, FleetSync& sync) {
   // A device of this factory by name, or a 404 already written.
   const auto find_device = [&ctx, &sync](const std::string& name, Response& res) -> std::optional<PeerRecord> {
     auto v = sync.peers().get(PeerRef(name));
+    if (!v && store_error_kind(v.error()) != StoreErrorKind::kNotFound) {
+      api::write_service_error(res, v.error());  // the store failed: not the device's absence
+      return std::nullopt;
+    }
     if (!v || v->record.managed_by != sync.settings().managed_by()) {
       ctx.error(res, 404, "not_found", fmt::format("no device '{}' in fleet {}", name, sync.settings().name), {});
       return std::nullopt;
@@ -114,8 +130,8 @@ void register_fleet_routes(api::ApiContext& ctx, FleetSync& sync) {
     api::write_json(res, 200, {{"factory", sync.settings().name}, {"devices", std::move(out)}});
   });
 
-  ctx.http.Get("/api/v1/fleet/server", [publish_ok, server_text, &sync](const Request& req, Response& res) {
-    if (!publish_ok(req, res)) return;
+  ctx.http.Get("/api/v1/fleet/server", [server_ok, server_text, &sync](const Request& req, Response& res) {
+    if (!server_ok(req, res)) return;
     const FleetServer& s = sync.server();
     api::write_json(res, 200,
                     {{"factory", sync.settings().name},
@@ -126,13 +142,13 @@ void register_fleet_routes(api::ApiContext& ctx, FleetSync& sync) {
                      {"wireguard_server", server_text()}});
   });
 
-  ctx.http.Get("/api/v1/fleet/wireguard-server", [publish_ok, server_text](const Request& req, Response& res) {
-    if (!publish_ok(req, res)) return;
+  ctx.http.Get("/api/v1/fleet/wireguard-server", [server_ok, server_text](const Request& req, Response& res) {
+    if (!server_ok(req, res)) return;
     text(res, server_text());
   });
 
-  ctx.http.Get("/api/v1/fleet/wireguard-server.json", [publish_ok, server_text](const Request& req, Response& res) {
-    if (!publish_ok(req, res)) return;
+  ctx.http.Get("/api/v1/fleet/wireguard-server.json", [server_ok, server_text](const Request& req, Response& res) {
+    if (!server_ok(req, res)) return;
     api::write_json(res, 200, factory_config_body(server_text()));
   });
 
