@@ -16,6 +16,7 @@ inline Bytes unhex(std::string_view hex) {
   for (char c : hex)
     if (c != ' ' && c != ':' && c != '\n') clean += c;
   Bytes out(clean.size() / 2);
+  if (out.empty()) return out;  // sodium_hex2bin must not get a null buffer
   std::size_t len = 0;
   if (sodium_hex2bin(out.data(), out.size(), clean.data(), clean.size(), nullptr, &len, nullptr) !=
           0 ||
