@@ -18,7 +18,7 @@ test_packages=(
   clang-16 libclang-rt-16-dev
   wireguard-go wireguard-tools iperf3 tcpdump procps psmisc iputils-ping
   qrencode zbar-tools librsvg2-bin
-  curl netcat-openbsd python3 sqlite3 wrk
+  curl netcat-openbsd python3 python3-yaml python3-prometheus-client sqlite3 wrk
   postgresql nftables systemd
 )
 
