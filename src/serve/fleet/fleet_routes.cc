@@ -105,7 +105,9 @@ void register_fleet_routes(api::ApiContext& ctx, FleetSync& sync) {
   ctx.http.Post("/api/v1/fleet/sync", [&ctx, &sync](const Request& req, Response& res) {
     if (!ctx.authorize(req, res, "api")) return;
     auto r = sync.sync_once();
-    if (!r) return ctx.error(res, 502, "registry_failed", r.error().message, {});
+    if (!r && is_registry_failure(r.error()))
+      return ctx.error(res, 502, "registry_failed", r.error().message, {});
+    if (!r) return ctx.error(res, 500, "store_failed", r.error().message, {});
     api::write_json(res, 200, result_json(*r));
   });
 

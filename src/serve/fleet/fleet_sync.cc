@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cerrno>
 #include <ctime>
 
 #include "serve/fleet/registry_document.h"
@@ -33,6 +34,8 @@ FleetSync::FleetSync(PeerService& service, FleetSettings settings, FleetServer s
 
 FleetSync::~FleetSync() { stop(); }
 
+bool is_registry_failure(const Error& e) { return e.code == 0; }
+
 Result<std::vector<PeerView>> FleetSync::devices() {
   PeerFilter filter;
   filter.managed_by = settings_.managed_by();
@@ -48,7 +51,13 @@ Result<SyncResult> FleetSync::poll() {
   if (!listed) return std::unexpected(listed.error().context("registry answer rejected"));
 
   auto current = devices();
-  if (!current) return std::unexpected(current.error().context("reading this factory's peers"));
+  if (!current) {
+    // This server's fault, not the registry's: the error keeps an errno (see
+    // is_registry_failure).
+    Error e = current.error().context("reading this factory's peers from the store");
+    if (e.code == 0) e.code = EIO;
+    return std::unexpected(std::move(e));
+  }
   std::vector<FleetPeer> peers;
   peers.reserve(current->size());
   for (const auto& v : *current) {

@@ -56,6 +56,11 @@ struct FleetStatus {
   std::optional<SyncResult> last_result;  // of the last poll that was accepted
 };
 
+// A failed sync_once() is the registry's fault (unreachable, refusing, or an answer rejected:
+// the API answers 502) unless the error carries an errno, which only this server's own store
+// failures do (500).
+bool is_registry_failure(const Error& e);
+
 class FleetSync {
  public:
   // `hosts` is the hosts file to keep the factory's block in (empty: none).
@@ -66,7 +71,8 @@ class FleetSync {
   FleetSync& operator=(const FleetSync&) = delete;
 
   // One poll on the caller's thread: fetch, check, apply, hosts block. Fails (changing nothing)
-  // when the registry cannot be read or its answer is rejected.
+  // when the registry cannot be read or its answer is rejected, or when this server's store
+  // cannot be read (is_registry_failure tells which).
   Result<SyncResult> sync_once();
 
   void start();  // the thread: a poll at once, then every interval (or when poke()d)

@@ -8,6 +8,7 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -230,6 +231,9 @@ TEST_F(FleetSyncTest, BrokenAnswersChangeNothing) {
   const auto rejected = [&](const std::string& why) {
     auto r = sync->sync_once();
     EXPECT_FALSE(r) << why;
+    if (!r) {
+      EXPECT_TRUE(is_registry_failure(r.error())) << why << ": the API would not answer 502";
+    }
     EXPECT_EQ(peers(), before) << why;
     EXPECT_EQ(slurp(hosts_), hosts_before) << why;
     const FleetStatus st = sync->status();
@@ -260,6 +264,11 @@ TEST_F(FleetSyncTest, BrokenAnswersChangeNothing) {
   EXPECT_EQ(st.consecutive_failures, 6u);
   EXPECT_EQ(st.failures, 6u);
   EXPECT_TRUE(st.last_success);
+}
+
+TEST(FleetSyncFailure, OnlyTheStoresOwnErrorsAreNotTheRegistrysFault) {
+  EXPECT_TRUE(is_registry_failure(Error{"https://registry.example/devices: HTTP 500", 0}));
+  EXPECT_FALSE(is_registry_failure(Error{"reading this factory's peers from the store: disk I/O error", EIO}));
 }
 
 TEST_F(FleetSyncTest, TokensGoInTheChosenHeaderAndFilesAreReadAtEachPoll) {
