@@ -9,11 +9,6 @@ void chacha20poly1305_seal(MutableByteSpan out, KeyBytes key, const AeadNonce& n
   openssl::chacha20poly1305_seal(out, key, nonce, plaintext, ad);
 }
 
-void chacha20poly1305_seal_gather(MutableByteSpan out, KeyBytes key, const AeadNonce& nonce,
-                                  std::span<const ByteSpan> pieces) {
-  openssl::chacha20poly1305_seal_gather(out, key, nonce, pieces);
-}
-
 bool chacha20poly1305_open(MutableByteSpan out, KeyBytes key, const AeadNonce& nonce,
                            ByteSpan ciphertext, ByteSpan ad) {
   return openssl::chacha20poly1305_open(out, key, nonce, ciphertext, ad);

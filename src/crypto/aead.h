@@ -34,19 +34,12 @@ void chacha20poly1305_seal(MutableByteSpan out, KeyBytes key, const AeadNonce& n
                            ByteSpan plaintext, ByteSpan ad);
 [[nodiscard]] bool chacha20poly1305_open(MutableByteSpan out, KeyBytes key,
                                          const AeadNonce& nonce, ByteSpan ciphertext, ByteSpan ad);
-// Seals the concatenation of `pieces` (no associated data) into `out` (their total size plus
-// the tag), reading each piece where it is: a piece either sits exactly where its ciphertext
-// goes (in place) or overlaps `out` not at all. Saves copying a packet's parts together first.
-void chacha20poly1305_seal_gather(MutableByteSpan out, KeyBytes key, const AeadNonce& nonce,
-                                  std::span<const ByteSpan> pieces);
 
 namespace openssl {
 void chacha20poly1305_seal(MutableByteSpan out, KeyBytes key, const AeadNonce& nonce,
                            ByteSpan plaintext, ByteSpan ad);
 [[nodiscard]] bool chacha20poly1305_open(MutableByteSpan out, KeyBytes key,
                                          const AeadNonce& nonce, ByteSpan ciphertext, ByteSpan ad);
-void chacha20poly1305_seal_gather(MutableByteSpan out, KeyBytes key, const AeadNonce& nonce,
-                                  std::span<const ByteSpan> pieces);
 }  // namespace openssl
 
 namespace sodium {

@@ -69,23 +69,6 @@ void chacha20poly1305_seal(MutableByteSpan out, KeyBytes key, const AeadNonce& n
     die();
 }
 
-void chacha20poly1305_seal_gather(MutableByteSpan out, KeyBytes key, const AeadNonce& nonce,
-                                  std::span<const ByteSpan> pieces) {
-  EVP_CIPHER_CTX* ctx = context(true, key, nonce);
-  // The cipher keeps a partial block's keystream and the MAC its partial block between
-  // updates, so the pieces may have any lengths.
-  std::size_t at = 0;
-  int len = 0;
-  for (ByteSpan piece : pieces) {
-    if (piece.empty()) continue;
-    if (EVP_CipherUpdate(ctx, out.data() + at, &len, piece.data(), static_cast<int>(piece.size())) != 1)
-      die();
-    at += piece.size();
-  }
-  if (EVP_CipherFinal_ex(ctx, out.data() + at, &len) != 1) die();
-  if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, kAeadTagSize, out.data() + at) != 1) die();
-}
-
 bool chacha20poly1305_open(MutableByteSpan out, KeyBytes key, const AeadNonce& nonce,
                            ByteSpan ciphertext, ByteSpan ad) {
   if (ciphertext.size() < kAeadTagSize) return false;

@@ -98,33 +98,6 @@ INSTANTIATE_TEST_SUITE_P(
                       Backend{"default", chacha20poly1305_seal, chacha20poly1305_open}),
     [](const auto& info) { return std::string(info.param.name); });
 
-// Sealing pieces where they lie (the first in place, the rest elsewhere) gives exactly the
-// contiguous seal, for split points inside and across 64-byte blocks and 16-byte MAC blocks.
-TEST(ChaChaPolyGather, EqualsTheContiguousSeal) {
-  for (std::size_t len : {0u, 1u, 40u, 64u, 65u, 1420u, 1500u}) {
-    Bytes msg(len);
-    for (std::size_t i = 0; i < len; ++i) msg[i] = static_cast<std::uint8_t>(3 * i + len);
-    Bytes want(len + kAeadTagSize);
-    sodium::chacha20poly1305_seal(want, kKey, counter_nonce(len), msg, {});
-    for (std::size_t head : {0ul, 1ul, 20ul, 52ul, 64ul, 100ul}) {
-      for (std::size_t pad : {0ul, 5ul, 16ul}) {
-        if (head + pad > len) continue;
-        const std::size_t middle = len - head - pad;
-        Bytes out(len + kAeadTagSize);
-        std::copy(msg.begin(), msg.begin() + static_cast<std::ptrdiff_t>(head), out.begin());  // in place
-        std::copy(msg.end() - static_cast<std::ptrdiff_t>(pad), msg.end(),
-                  out.begin() + static_cast<std::ptrdiff_t>(head + middle));                 // in place
-        const Bytes elsewhere(msg.begin() + static_cast<std::ptrdiff_t>(head),
-                              msg.begin() + static_cast<std::ptrdiff_t>(head + middle));
-        const ByteSpan pieces[] = {ByteSpan(out).first(head), ByteSpan(elsewhere),
-                                   ByteSpan(out).subspan(head + middle, pad)};
-        chacha20poly1305_seal_gather(out, kKey, counter_nonce(len), pieces);
-        EXPECT_EQ(hex(out), hex(want)) << "len " << len << " head " << head << " pad " << pad;
-      }
-    }
-  }
-}
-
 // draft-irtf-cfrg-xchacha-03 appendix A.3.1.
 TEST(XChaChaPoly, DraftAppendixA3_1) {
   const XAeadNonce nonce =

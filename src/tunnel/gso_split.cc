@@ -69,10 +69,8 @@ std::size_t gso_segment_count(const VirtioNetHdr& hdr, std::size_t packet_size) 
 
 Result<std::size_t> gso_split(const VirtioNetHdr& hdr, MutableByteSpan packet,
                               std::span<std::uint8_t* const> outs, std::span<std::size_t> sizes,
-                              std::size_t out_capacity, std::span<ByteSpan> payloads) {
-  const bool gather = !payloads.empty();
+                              std::size_t out_capacity) {
   if (hdr.gso_type == VIRTIO_NET_HDR_GSO_NONE) {
-    if (gather) payloads[0] = {};
     if (outs.empty() || packet.size() > out_capacity) return fail("packet too large", EMSGSIZE);
     if (hdr.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
       // The kernel put the pseudo-header sum in the checksum field; add the rest and finish.
@@ -108,18 +106,13 @@ Result<std::size_t> gso_split(const VirtioNetHdr& hdr, MutableByteSpan packet,
 
   std::size_t count = 0;
   for (std::size_t at = l.headers; at < packet.size(); at += hdr.gso_size, ++count) {
-    if (count == outs.size() || (gather && count == payloads.size()))
-      return fail("too many GSO segments for the batch", EMSGSIZE);
+    if (count == outs.size()) return fail("too many GSO segments for the batch", EMSGSIZE);
     const std::size_t end = std::min<std::size_t>(at + hdr.gso_size, packet.size());
     const std::size_t payload = end - at;
     const std::size_t total = l.headers + payload;
     std::uint8_t* out = outs[count];
     std::memcpy(out, in, l.headers);
-    const ByteSpan payload_bytes(in + at, payload);
-    if (gather)
-      payloads[count] = payload_bytes;
-    else
-      std::memcpy(out + l.headers, in + at, payload);
+    std::memcpy(out + l.headers, in + at, payload);
     if (l.v6) {
       store_be16(out + 4, static_cast<std::uint16_t>(total - l.ip_header));
     } else {
@@ -137,9 +130,7 @@ Result<std::size_t> gso_split(const VirtioNetHdr& hdr, MutableByteSpan packet,
     }
     const std::uint64_t pseudo =
         pseudo_header_sum(l.protocol, src, dst, addr_len, total - l.ip_header);
-    // Header then payload: the transport header's length is even, so the two sums add up.
-    std::uint16_t csum = checksum_finish(checksum_add(
-        payload_bytes, checksum_add({out + l.ip_header, l.headers - l.ip_header}, pseudo)));
+    std::uint16_t csum = checksum_finish(checksum_add({out + l.ip_header, total - l.ip_header}, pseudo));
     if (l.protocol == IPPROTO_UDP && csum == 0) csum = 0xffff;  // 0 means "none" for UDP
     store_be16(out + csum_at, csum);
     sizes[count] = total;

@@ -18,15 +18,9 @@ namespace wgd::tunnel {
 // the packet into outs[0], completing a partial checksum if the kernel left one. Returns the
 // number of packets, or an error for a malformed header (the packet is then dropped).
 // The input is modified (checksum fields cleared).
-//
-// With `payloads` (as many entries as outs), segments of a GSO packet get only their headers
-// written at outs[i]; payloads[i] then points at the segment's payload inside `packet`, and
-// sizes[i] is still the whole segment's length. The caller seals header and payload where
-// they are (Device::seal_gather) instead of copying every byte once more; `packet` must stay
-// unchanged until then. Packets without GSO are copied whole, with an empty payloads[i].
 Result<std::size_t> gso_split(const VirtioNetHdr& hdr, MutableByteSpan packet,
                               std::span<std::uint8_t* const> outs, std::span<std::size_t> sizes,
-                              std::size_t out_capacity, std::span<ByteSpan> payloads = {});
+                              std::size_t out_capacity);
 
 // How many segments a packet with this header needs (1 without GSO); 0 for a malformed header.
 std::size_t gso_segment_count(const VirtioNetHdr& hdr, std::size_t packet_size);

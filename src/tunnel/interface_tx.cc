@@ -1,9 +1,8 @@
 // Interface: the transmit loop, TUN -> UDP.
 //
 // Per batch: read packets from the TUN; with offloads a read may be a 64 KiB TCP/UDP
-// super-packet, cut here into MTU-sized segments (gso_split): each segment's headers go into
-// an output slot that leaves 16 bytes in front for the transport header, and its payload is
-// encrypted from where it was read into the slot behind them (no separate copy). Under the
+// super-packet, cut here into MTU-sized segments (gso_split) straight into output slots that
+// leave 16 bytes in front for the transport header, so encryption happens in place. Under the
 // device lock: route each packet and reserve one run of nonces per peer. Unlocked: encrypt.
 // Then one sendmmsg, where runs of equal-size datagrams to one endpoint go out as UDP GSO
 // messages. Under the lock again: accounting and the send-side timer rules.
@@ -24,10 +23,6 @@ namespace {
 constexpr std::size_t kSlots = 256;  // enough for a 64 KiB super-packet down to a 256-byte MSS
 constexpr std::size_t kHeadroom = wg::kTransportHeaderSize;
 constexpr std::size_t kReadBufferSize = kVirtioNetHdrSize + 65535;
-// Reads of one batch: segments of a super-packet are sealed straight from where it was read,
-// so a batch's super-packets must all stay in memory until its sealing is done. Five 64 KiB
-// super-packets of 1380-byte segments already fill the 256 slots.
-constexpr std::size_t kReadArenaSize = 6 * kReadBufferSize;
 
 struct PeerRun {
   std::uint64_t peer_id;
@@ -66,11 +61,9 @@ class Slots {
 
 void Interface::tx_loop() {
   Slots slots;
-  auto arena = std::make_unique_for_overwrite<std::uint8_t[]>(kReadArenaSize);
-  std::size_t pending = 0;     // a read that did not fit in the last batch, kept for the next
-  std::size_t pending_at = 0;  // where it is in the arena
+  auto read_buffer = std::make_unique_for_overwrite<std::uint8_t[]>(kReadBufferSize);
+  std::size_t pending = 0;  // a read that did not fit in the last batch, kept for the next
   std::array<std::size_t, kSlots> length{};
-  std::array<ByteSpan, kSlots> payload{};  // a segment's payload still in the arena, or empty
   std::array<std::uint64_t, kSlots> peer_of{};
   std::array<std::size_t, kSlots> run_of{};
   std::vector<PeerRun> runs;
@@ -81,14 +74,11 @@ void Interface::tx_loop() {
   while (!stopping_) {
     slots.ensure(std::max<std::size_t>(device_mtu_.load(std::memory_order_relaxed), 1500));
     std::size_t n = 0;
-    std::size_t used = 0;  // arena bytes holding super-packets this batch still reads from
-    if (pending && pending_at != 0) std::memmove(arena.get(), arena.get() + pending_at, pending);
-    while (n < kSlots && used + kReadBufferSize <= kReadArenaSize) {
-      std::uint8_t* const buffer = arena.get() + used;
+    while (n < kSlots) {
       std::size_t got = pending;
       pending = 0;
       if (got == 0) {
-        auto r = tun_.read({buffer, kReadBufferSize});
+        auto r = tun_.read({read_buffer.get(), kReadBufferSize});
         if (!r) {
           fail_data_plane(r.error());
           return;
@@ -98,30 +88,26 @@ void Interface::tx_loop() {
       }
       if (!vnet) {
         if (got > slots.packet_capacity()) continue;  // larger than the MTU: cannot be ours
-        std::memcpy(slots.packets_from(n)[0], buffer, got);
-        payload[n] = {};
+        std::memcpy(slots.packets_from(n)[0], read_buffer.get(), got);
         length[n++] = got;
         continue;
       }
       if (got < kVirtioNetHdrSize) continue;
-      const VirtioNetHdr hdr = VirtioNetHdr::decode(buffer);
-      MutableByteSpan packet(buffer + kVirtioNetHdrSize, got - kVirtioNetHdrSize);
+      const VirtioNetHdr hdr = VirtioNetHdr::decode(read_buffer.get());
+      MutableByteSpan packet(read_buffer.get() + kVirtioNetHdrSize, got - kVirtioNetHdrSize);
       const std::size_t need = gso_segment_count(hdr, packet.size());
       if (need == 0 || need > kSlots) continue;  // malformed, or an absurdly small MSS: drop
       if (n + need > kSlots) {
         pending = got;  // process it first in the next batch
-        pending_at = used;
         break;
       }
       auto split = gso_split(hdr, packet, slots.packets_from(n), {length.data() + n, kSlots - n},
-                             slots.packet_capacity(), {payload.data() + n, kSlots - n});
+                             slots.packet_capacity());
       if (!split) {
         spdlog::debug("{}: dropping a packet from the TUN: {}", name(), split.error().message);
         continue;
       }
       n += *split;
-      // Segments point into this read: keep it (64-byte aligned) until the batch is sealed.
-      if (hdr.gso_type != VIRTIO_NET_HDR_GSO_NONE) used += (got + 63) / 64 * 64;
     }
     if (n == 0) {
       pollfd p[2] = {{tun_.fd(), POLLIN, 0}, {stop_fd_.get(), POLLIN, 0}};
@@ -148,13 +134,8 @@ void Interface::tx_loop() {
       for (PeerRun& run : runs) run.ticket = device_.prepare_send(now, run.peer_id, run.packets, sink);
       // Without a session the packets wait in the core while it starts a handshake.
       for (std::size_t i = 0; i < n; ++i)
-        if (peer_of[i] && !runs[run_of[i]].ticket) {
-          // The core keeps staged packets whole: bring the payload next to its header.
-          std::uint8_t* at = slots.slot(i) + kHeadroom;
-          if (!payload[i].empty())
-            std::memcpy(at + length[i] - payload[i].size(), payload[i].data(), payload[i].size());
-          device_.stage(now, peer_of[i], {at, length[i]}, sink);
-        }
+        if (peer_of[i] && !runs[run_of[i]].ticket)
+          device_.stage(now, peer_of[i], {slots.slot(i) + kHeadroom, length[i]}, sink);
     }
 
     out.clear();
@@ -162,13 +143,9 @@ void Interface::tx_loop() {
       if (!peer_of[i]) continue;
       PeerRun& run = runs[run_of[i]];
       if (!run.ticket) continue;
-      const std::uint64_t counter = run.ticket->first_counter + run.next++;
-      const MutableByteSpan slot(slots.slot(i), slots.stride());
       const std::size_t size =
-          payload[i].empty()
-              ? wg::Device::seal(*run.ticket, counter, {slots.slot(i) + kHeadroom, length[i]}, mtu, slot)
-              : wg::Device::seal_gather(*run.ticket, counter, length[i] - payload[i].size(),
-                                        payload[i], mtu, slot);
+          wg::Device::seal(*run.ticket, run.ticket->first_counter + run.next++,
+                           {slots.slot(i) + kHeadroom, length[i]}, mtu, {slots.slot(i), slots.stride()});
       run.bytes += size;
       out.push_back({run.ticket->endpoint, {slots.slot(i), size}});
     }

@@ -150,10 +150,6 @@ class Device {
   // `plaintext` may sit at out + 16 (encryption in place).
   static std::size_t seal(const SendTicket& t, std::uint64_t counter, ByteSpan plaintext,
                           std::size_t mtu, MutableByteSpan out);
-  // The same for a packet in two parts: its first `head` bytes already at out + 16, the rest
-  // (`tail`) elsewhere, read from there by the cipher instead of being copied in first.
-  static std::size_t seal_gather(const SendTicket& t, std::uint64_t counter, std::size_t head,
-                                 ByteSpan tail, std::size_t mtu, MutableByteSpan out);
   // Step 4 (locked): statistics, timers and "keep the key fresh" after sending.
   void complete_send(Now now, std::uint64_t peer_id, std::size_t datagrams, std::size_t bytes,
                      bool carried_data, Sink& out);

@@ -75,20 +75,6 @@ std::size_t Device::seal(const SendTicket& t, std::uint64_t counter, ByteSpan pl
   return transport_size(padded);
 }
 
-std::size_t Device::seal_gather(const SendTicket& t, std::uint64_t counter, std::size_t head,
-                                ByteSpan tail, std::size_t mtu, MutableByteSpan out) {
-  const std::size_t plain = head + tail.size();
-  const std::size_t padded = padded_length(plain, mtu);
-  std::uint8_t* body = out.data() + kTransportHeaderSize;
-  std::memset(body + plain, 0, padded - plain);
-  encode_transport_header(out.data(), t.keypair->remote_index, counter);
-  const ByteSpan pieces[] = {ByteSpan(body, head), tail, ByteSpan(body + plain, padded - plain)};
-  crypto::chacha20poly1305_seal_gather(out.subspan(kTransportHeaderSize, padded + crypto::kAeadTagSize),
-                                       t.keypair->send_key.span(), crypto::counter_nonce(counter),
-                                       pieces);
-  return transport_size(padded);
-}
-
 void Device::complete_send(Now now, std::uint64_t peer_id, std::size_t datagrams,
                            std::size_t bytes, bool carried_data, Sink& out) {
   (void)datagrams;

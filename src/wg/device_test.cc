@@ -229,33 +229,5 @@ TEST_F(DevicePair, RemovedPeerNoLongerReceives) {
   tick_both();  // stale wake-ups of the removed peer are harmless
 }
 
-// The split send path: a packet sealed from two parts (head in place, the rest elsewhere) is
-// byte for byte the packet sealed whole, and the peer delivers it.
-TEST_F(DevicePair, SealGatherEqualsSealAndIsDelivered) {
-  handshake_a_first();
-  out_b.take_delivered();
-  const Bytes packet = a_to_b(1000);
-  const std::uint64_t peer = a->route(packet);
-  ASSERT_NE(peer, 0u);
-  auto ticket = a->prepare_send(now, peer, 2, out_a);
-  ASSERT_TRUE(ticket);
-  const std::size_t head = 40;
-  Bytes whole(2048), gathered(2048);
-  std::copy(packet.begin(), packet.end(), whole.begin() + kTransportHeaderSize);
-  std::copy(packet.begin(), packet.begin() + head, gathered.begin() + kTransportHeaderSize);
-  const std::size_t n1 = Device::seal(*ticket, ticket->first_counter,
-                                      ByteSpan(whole).subspan(kTransportHeaderSize, packet.size()),
-                                      a->mtu(), whole);
-  const Bytes tail(packet.begin() + head, packet.end());
-  // The same counter on purpose, to compare the bytes; only the first is sent.
-  const std::size_t n2 = Device::seal_gather(*ticket, ticket->first_counter, head, tail, a->mtu(), gathered);
-  ASSERT_EQ(n1, n2);
-  EXPECT_TRUE(std::equal(whole.begin(), whole.begin() + static_cast<std::ptrdiff_t>(n1), gathered.begin()));
-  b->receive(now, ep_a, ByteSpan(gathered).first(n2), false, out_b);
-  auto got = out_b.take_delivered();
-  ASSERT_EQ(got.size(), 1u);
-  EXPECT_EQ(got[0], packet);
-}
-
 }  // namespace
 }  // namespace wgd::wg::test
