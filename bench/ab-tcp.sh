@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Before/after comparison of two wgd builds on the data path: one-stream iperf3 TCP through a
+# wgd pair, the two builds taking turns (A, B, A, B, ...) so that a host that speeds up or
+# slows down during the run affects both alike. Prints every run and the medians: throughput
+# and the two wgd processes' CPU seconds (utime+stime from /proc) per gigabyte moved.
+#
+#   [ns wgaA] 192.0.2.1 --veth-- 192.0.2.2 [ns wgaB]
+#      wgd 10.77.0.1/24 ============ 10.77.0.2/24 wgd      (MTU 1420)
+#
+# Usage: bench/ab-tcp.sh OLD_WGD NEW_WGD [PAIRS]   (default 6 pairs; SECONDS_PER_RUN=10)
+# The figures are to read side by side, not a test: nothing here fails on a noisy machine.
+set -euo pipefail
+
+[ $# -ge 2 ] || { echo "usage: $0 OLD_WGD NEW_WGD [PAIRS]" >&2; exit 2; }
+A=$1 B=$2 PAIRS=${3:-6}
+SECS=${SECONDS_PER_RUN:-10}
+for w in "$A" "$B"; do [ -x "$w" ] || { echo "not an executable: $w" >&2; exit 1; }; done
+for tool in iperf3 wg python3; do
+  command -v "$tool" >/dev/null || { echo "missing $tool (scripts/install-deps.sh test)" >&2; exit 1; }
+done
+
+NA=wgaA$$ NB=wgaB$$
+cleanup() {
+  for n in $NA $NB; do ip netns pids $n 2>/dev/null | xargs -r kill 2>/dev/null || true; done
+  sleep 0.3
+  ip netns del $NA 2>/dev/null || true
+  ip netns del $NB 2>/dev/null || true
+}
+trap cleanup EXIT
+inA() { ip netns exec $NA "$@"; }
+inB() { ip netns exec $NB "$@"; }
+
+one_run() {  # $1 = wgd binary; prints "Gbit/s s/GB"
+  local wgd=$1 k1 k2 p1 p2 pids t0 t1 r
+  cleanup
+  ip netns add $NA
+  ip netns add $NB
+  ip link add veA netns $NA type veth peer name veB netns $NB
+  ip -n $NA addr add 192.0.2.1/24 dev veA
+  ip -n $NB addr add 192.0.2.2/24 dev veB
+  for n in $NA $NB; do ip -n $n link set lo up; done
+  ip -n $NA link set veA up
+  ip -n $NB link set veB up
+  k1=$("$wgd" genkey); k2=$("$wgd" genkey)
+  p1=$(echo "$k1" | "$wgd" pubkey); p2=$(echo "$k2" | "$wgd" pubkey)
+  # The UAPI socket directory is shared by all namespaces: the two ends need distinct names.
+  inA "$wgd" tunnel --log stderr -f wgatA >/dev/null 2>&1 &
+  inB "$wgd" tunnel --log stderr -f wgatB >/dev/null 2>&1 &
+  for _ in $(seq 50); do
+    inA wg show wgatA >/dev/null 2>&1 && inB wg show wgatB >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  inA wg set wgatA listen-port 51820 private-key <(echo "$k1") peer "$p2" allowed-ips 10.77.0.2/32 endpoint 192.0.2.2:51821
+  inB wg set wgatB listen-port 51821 private-key <(echo "$k2") peer "$p1" allowed-ips 10.77.0.1/32 endpoint 192.0.2.1:51820
+  inA ip addr add 10.77.0.1/24 dev wgatA
+  inB ip addr add 10.77.0.2/24 dev wgatB
+  inA ip link set wgatA mtu 1420 up
+  inB ip link set wgatB mtu 1420 up
+  inA ping -c 1 -W 3 10.77.0.2 >/dev/null
+  pids="$(ip netns pids $NA) $(ip netns pids $NB)"
+  ticks() { local t=0 p; for p in $pids; do t=$((t + $(awk '{print $14+$15}' "/proc/$p/stat"))); done; echo $t; }
+  inB iperf3 -s -D -1 >/dev/null 2>&1
+  sleep 0.3
+  t0=$(ticks)
+  r=$(inA iperf3 -c 10.77.0.2 -t "$SECS" -J |
+    python3 -c 'import json,sys; e=json.load(sys.stdin)["end"]["sum_received"]; print("%.3f %d" % (e["bits_per_second"]/1e9, e["bytes"]))')
+  t1=$(ticks)
+  read -r gbit bytes <<<"$r"
+  awk -v g="$gbit" -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v b="$bytes" \
+    'BEGIN{printf "%s %.2f\n", g, (t/hz)/(b/1e9)}'
+}
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+
+echo "A = $A"
+echo "B = $B"
+echo "$PAIRS pairs of ${SECS} s one-stream TCP runs, alternating (A first in odd pairs, B first in even ones)"
+declare -a ga gb ca cb
+for i in $(seq "$PAIRS"); do
+  order=(A B)
+  [ $((i % 2)) -eq 0 ] && order=(B A)
+  for w in "${order[@]}"; do
+    bin=$A; [ "$w" = B ] && bin=$B
+    read -r g c < <(one_run "$bin")
+    printf '  pair %d  %s  %6s Gbit/s  %5s s/GB\n' "$i" "$w" "$g" "$c"
+    if [ "$w" = A ]; then ga+=("$g"); ca+=("$c"); else gb+=("$g"); cb+=("$c"); fi
+  done
+done
+mga=$(printf '%s\n' "${ga[@]}" | median); mgb=$(printf '%s\n' "${gb[@]}" | median)
+mca=$(printf '%s\n' "${ca[@]}" | median); mcb=$(printf '%s\n' "${cb[@]}" | median)
+printf '\n%-22s %10s %10s %8s\n' "median" "A" "B" "B / A"
+awk -v a="$mga" -v b="$mgb" 'BEGIN{printf "%-22s %10.3f %10.3f %7.2fx\n", "TCP (Gbit/s)", a, b, b/a}'
+awk -v a="$mca" -v b="$mcb" 'BEGIN{printf "%-22s %10.2f %10.2f %7.2fx\n", "CPU per GB (s/GB)", a, b, b/a}'
