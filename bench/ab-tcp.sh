@@ -19,28 +19,15 @@ for tool in iperf3 wg python3; do
   command -v "$tool" >/dev/null || { echo "missing $tool (scripts/install-deps.sh test)" >&2; exit 1; }
 done
 
+. "$(dirname "$0")/netns-pair.sh"
 NA=wgaA$$ NB=wgaB$$
-cleanup() {
-  for n in $NA $NB; do ip netns pids $n 2>/dev/null | xargs -r kill 2>/dev/null || true; done
-  sleep 0.3
-  ip netns del $NA 2>/dev/null || true
-  ip netns del $NB 2>/dev/null || true
-}
-trap cleanup EXIT
+trap 'bench_pair_down $NA $NB' EXIT
 inA() { ip netns exec $NA "$@"; }
 inB() { ip netns exec $NB "$@"; }
 
 one_run() {  # $1 = wgd binary; prints "Gbit/s s/GB"
   local wgd=$1 k1 k2 p1 p2 pids t0 t1 r
-  cleanup
-  ip netns add $NA
-  ip netns add $NB
-  ip link add veA netns $NA type veth peer name veB netns $NB
-  ip -n $NA addr add 192.0.2.1/24 dev veA
-  ip -n $NB addr add 192.0.2.2/24 dev veB
-  for n in $NA $NB; do ip -n $n link set lo up; done
-  ip -n $NA link set veA up
-  ip -n $NB link set veB up
+  bench_pair_up $NA $NB
   k1=$("$wgd" genkey); k2=$("$wgd" genkey)
   p1=$(echo "$k1" | "$wgd" pubkey); p2=$(echo "$k2" | "$wgd" pubkey)
   # The UAPI socket directory is shared by all namespaces: the two ends need distinct names.

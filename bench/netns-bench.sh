@@ -32,16 +32,12 @@ for tool in iperf3 wireguard-go wg ping python3; do
   command -v "$tool" >/dev/null || { echo "missing $tool (scripts/install-deps.sh test)" >&2; exit 1; }
 done
 
+. "$here/bench/netns-pair.sh"
 NA=wgbA$$ NB=wgbB$$
 pids=()
 cleanup() {
   for p in "${pids[@]:-}"; do kill "$p" 2>/dev/null || true; done
-  for n in $NA $NB; do
-    ip netns pids $n 2>/dev/null | xargs -r kill 2>/dev/null || true
-  done
-  sleep 0.3
-  ip netns del $NA 2>/dev/null || true
-  ip netns del $NB 2>/dev/null || true
+  bench_pair_down $NA $NB
 }
 trap cleanup EXIT
 
@@ -50,14 +46,7 @@ inB() { ip netns exec $NB "$@"; }
 
 make_namespaces() {  # $1 = veth MTU
   cleanup
-  ip netns add $NA
-  ip netns add $NB
-  ip link add veA netns $NA mtu "$1" type veth peer name veB netns $NB mtu "$1"
-  ip -n $NA addr add 192.0.2.1/24 dev veA
-  ip -n $NB addr add 192.0.2.2/24 dev veB
-  for n in $NA $NB; do ip -n $n link set lo up; done
-  ip -n $NA link set veA up
-  ip -n $NB link set veB up
+  bench_pair_up $NA $NB "$1"
 }
 
 tunnel_pids=()

@@ -14,23 +14,14 @@ PEERS=${1:-10000}
 SECS=${SECS:-10}
 NA=wgsA$$ NB=wgsB$$
 tmp=$(mktemp -d)
+. "$here/bench/netns-pair.sh"
 cleanup() {
-  for n in $NA $NB; do ip netns pids $n 2>/dev/null | xargs -r kill 2>/dev/null || true; done
-  sleep 0.3
-  ip netns del $NA 2>/dev/null || true
-  ip netns del $NB 2>/dev/null || true
+  bench_pair_down $NA $NB
   rm -rf "$tmp"
 }
 trap cleanup EXIT
 
-ip netns add $NA
-ip netns add $NB
-ip link add veA netns $NA type veth peer name veB netns $NB
-ip -n $NA addr add 192.0.2.1/24 dev veA
-ip -n $NB addr add 192.0.2.2/24 dev veB
-for n in $NA $NB; do ip -n $n link set lo up; done
-ip -n $NA link set veA up
-ip -n $NB link set veB up
+bench_pair_up $NA $NB
 
 kA=$("$WGD" genkey); kB=$("$WGD" genkey)
 pA=$(echo "$kA" | "$WGD" pubkey); pB=$(echo "$kB" | "$WGD" pubkey)
