@@ -26,24 +26,12 @@ inA() { ip netns exec $NA "$@"; }
 inB() { ip netns exec $NB "$@"; }
 
 one_run() {  # $1 = wgd binary; prints "Gbit/s s/GB"
-  local wgd=$1 k1 k2 p1 p2 pids t0 t1 r
+  local wgd=$1 pids t0 t1 r
   bench_pair_up $NA $NB
-  k1=$("$wgd" genkey); k2=$("$wgd" genkey)
-  p1=$(echo "$k1" | "$wgd" pubkey); p2=$(echo "$k2" | "$wgd" pubkey)
   # The UAPI socket directory is shared by all namespaces: the two ends need distinct names.
   inA "$wgd" tunnel --log stderr -f wgatA >/dev/null 2>&1 &
   inB "$wgd" tunnel --log stderr -f wgatB >/dev/null 2>&1 &
-  for _ in $(seq 50); do
-    inA wg show wgatA >/dev/null 2>&1 && inB wg show wgatB >/dev/null 2>&1 && break
-    sleep 0.1
-  done
-  inA wg set wgatA listen-port 51820 private-key <(echo "$k1") peer "$p2" allowed-ips 10.77.0.2/32 endpoint 192.0.2.2:51821
-  inB wg set wgatB listen-port 51821 private-key <(echo "$k2") peer "$p1" allowed-ips 10.77.0.1/32 endpoint 192.0.2.1:51820
-  inA ip addr add 10.77.0.1/24 dev wgatA
-  inB ip addr add 10.77.0.2/24 dev wgatB
-  inA ip link set wgatA mtu 1420 up
-  inB ip link set wgatB mtu 1420 up
-  inA ping -c 1 -W 3 10.77.0.2 >/dev/null
+  bench_tunnel_link $NA $NB wgatA wgatB "$wgd"
   pids="$(ip netns pids $NA) $(ip netns pids $NB)"
   ticks() { local t=0 p; for p in $pids; do t=$((t + $(awk '{print $14+$15}' "/proc/$p/stat"))); done; echo $t; }
   inB iperf3 -s -D -1 >/dev/null 2>&1

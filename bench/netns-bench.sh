@@ -52,9 +52,6 @@ make_namespaces() {  # $1 = veth MTU
 tunnel_pids=()
 start_tunnel() {  # $1 = wgd | wgd-nooffload | wggo
   make_namespaces 1500
-  local k1 k2 p1 p2
-  k1=$("$WGD" genkey); k2=$("$WGD" genkey)
-  p1=$(echo "$k1" | "$WGD" pubkey); p2=$(echo "$k2" | "$WGD" pubkey)
   if [ "$1" != wggo ]; then
     local extra=()
     [ "$1" = wgd-nooffload ] && extra=(--no-offloads)
@@ -65,19 +62,9 @@ start_tunnel() {  # $1 = wgd | wgd-nooffload | wggo
     WG_PROCESS_FOREGROUND=1 inA wireguard-go -f wgbtA >/dev/null 2>&1 & pids+=($!)
     WG_PROCESS_FOREGROUND=1 inB wireguard-go -f wgbtB >/dev/null 2>&1 & pids+=($!)
   fi
-  for _ in $(seq 50); do
-    inA wg show wgbtA >/dev/null 2>&1 && inB wg show wgbtB >/dev/null 2>&1 && break
-    sleep 0.1
-  done
+  bench_tunnel_link $NA $NB wgbtA wgbtB "$WGD"
   # The processes inside the namespaces (the CPU accounting reads their /proc entries).
   tunnel_pids=($(ip netns pids $NA) $(ip netns pids $NB))
-  inA wg set wgbtA listen-port 51820 private-key <(echo "$k1") peer "$p2" allowed-ips 10.77.0.2/32 endpoint 192.0.2.2:51821
-  inB wg set wgbtB listen-port 51821 private-key <(echo "$k2") peer "$p1" allowed-ips 10.77.0.1/32 endpoint 192.0.2.1:51820
-  inA ip addr add 10.77.0.1/24 dev wgbtA
-  inB ip addr add 10.77.0.2/24 dev wgbtB
-  inA ip link set wgbtA mtu 1420 up
-  inB ip link set wgbtB mtu 1420 up
-  inA ping -c 1 -W 3 10.77.0.2 >/dev/null
 }
 
 start_bare() {
