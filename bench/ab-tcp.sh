@@ -26,26 +26,18 @@ inA() { ip netns exec $NA "$@"; }
 inB() { ip netns exec $NB "$@"; }
 
 one_run() {  # $1 = wgd binary; prints "Gbit/s s/GB"
-  local wgd=$1 pids t0 t1 r
+  local wgd=$1 pids t0 t1 gbit bytes
   bench_pair_up $NA $NB
   # The UAPI socket directory is shared by all namespaces: the two ends need distinct names.
   inA "$wgd" tunnel --log stderr -f wgatA >/dev/null 2>&1 &
   inB "$wgd" tunnel --log stderr -f wgatB >/dev/null 2>&1 &
   bench_tunnel_link $NA $NB wgatA wgatB "$wgd"
-  pids="$(ip netns pids $NA) $(ip netns pids $NB)"
-  ticks() { local t=0 p; for p in $pids; do t=$((t + $(awk '{print $14+$15}' "/proc/$p/stat"))); done; echo $t; }
-  inB iperf3 -s -D -1 >/dev/null 2>&1
-  sleep 0.3
-  t0=$(ticks)
-  r=$(inA iperf3 -c 10.77.0.2 -t "$SECS" -J |
-    python3 -c 'import json,sys; e=json.load(sys.stdin)["end"]["sum_received"]; print("%.3f %d" % (e["bits_per_second"]/1e9, e["bytes"]))')
-  t1=$(ticks)
-  read -r gbit bytes <<<"$r"
-  awk -v g="$gbit" -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v b="$bytes" \
-    'BEGIN{printf "%s %.2f\n", g, (t/hz)/(b/1e9)}'
+  pids=($(ip netns pids $NA) $(ip netns pids $NB))
+  t0=$(bench_cpu_ticks "${pids[@]}")
+  read -r gbit bytes < <(bench_tcp_run $NA $NB "$SECS" 1)
+  t1=$(bench_cpu_ticks "${pids[@]}")
+  echo "$gbit $(bench_seconds_per_gb $((t1 - t0)) "$bytes")"
 }
-
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 echo "A = $A"
 echo "B = $B"
@@ -61,8 +53,8 @@ for i in $(seq "$PAIRS"); do
     if [ "$w" = A ]; then ga+=("$g"); ca+=("$c"); else gb+=("$g"); cb+=("$c"); fi
   done
 done
-mga=$(printf '%s\n' "${ga[@]}" | median); mgb=$(printf '%s\n' "${gb[@]}" | median)
-mca=$(printf '%s\n' "${ca[@]}" | median); mcb=$(printf '%s\n' "${cb[@]}" | median)
+mga=$(printf '%s\n' "${ga[@]}" | bench_median); mgb=$(printf '%s\n' "${gb[@]}" | bench_median)
+mca=$(printf '%s\n' "${ca[@]}" | bench_median); mcb=$(printf '%s\n' "${cb[@]}" | bench_median)
 printf '\n%-22s %10s %10s %8s\n' "median" "A" "B" "B / A"
 awk -v a="$mga" -v b="$mgb" 'BEGIN{printf "%-22s %10.3f %10.3f %7.2fx\n", "TCP (Gbit/s)", a, b, b/a}'
 awk -v a="$mca" -v b="$mcb" 'BEGIN{printf "%-22s %10.2f %10.2f %7.2fx\n", "CPU per GB (s/GB)", a, b, b/a}'

@@ -75,14 +75,7 @@ start_bare() {
   inA ping -c 1 -W 3 10.77.0.2 >/dev/null
 }
 
-cpu_ticks() {  # summed utime+stime of the tunnel processes
-  local t=0 p
-  for p in ${tunnel_pids[@]+"${tunnel_pids[@]}"}; do
-    [ -n "$p" ] && [ -r "/proc/$p/stat" ] || continue
-    t=$((t + $(awk '{print $14 + $15}' /proc/$p/stat)))
-  done
-  echo $t
-}
+cpu_ticks() { bench_cpu_ticks ${tunnel_pids[@]+"${tunnel_pids[@]}"}; }  # the tunnel processes
 
 iperf_server() {
   inB iperf3 -s -D -1 >/dev/null 2>&1
@@ -90,13 +83,7 @@ iperf_server() {
 }
 
 # TCP throughput (Gbit/s) and bytes, one run.
-tcp_run() {  # $1 = parallel streams
-  iperf_server
-  inA iperf3 -c 10.77.0.2 -t "$SECONDS_PER_RUN" -P "$1" -J 2>/dev/null |
-    python3 -c 'import json,sys; e=json.load(sys.stdin)["end"]; print("%.3f %d" % (e["sum_received"]["bits_per_second"]/1e9, e["sum_received"]["bytes"]))'
-}
-
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+tcp_run() { bench_tcp_run $NA $NB "$SECONDS_PER_RUN" "$1"; }  # $1 = parallel streams
 
 # UDP, 64-byte payloads: the highest rate (packets/s) delivered with < 1% loss.
 udp_rate() {
@@ -152,10 +139,10 @@ measure() {  # $1 = label
   for _ in $(seq $RUNS); do read -r g b < <(tcp_run 1); runs1+=($g); bytes=$((bytes + b)); done
   for _ in $(seq $RUNS); do read -r g b < <(tcp_run 4); runs4+=($g); bytes=$((bytes + b)); done
   ticks1=$(cpu_ticks)
-  R[$label,tcp1]=$(printf '%s\n' "${runs1[@]}" | median)
-  R[$label,tcp4]=$(printf '%s\n' "${runs4[@]}" | median)
+  R[$label,tcp1]=$(printf '%s\n' "${runs1[@]}" | bench_median)
+  R[$label,tcp4]=$(printf '%s\n' "${runs4[@]}" | bench_median)
   if [ ${#tunnel_pids[@]} -gt 0 ]; then
-    R[$label,cpu]=$(awk -v t=$((ticks1 - ticks0)) -v hz="$(getconf CLK_TCK)" -v b=$bytes 'BEGIN{printf "%.2f", (t/hz)/(b/1e9)}')
+    R[$label,cpu]=$(bench_seconds_per_gb $((ticks1 - ticks0)) $bytes)
   else
     R[$label,cpu]=n/a
   fi

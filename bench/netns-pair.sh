@@ -1,5 +1,7 @@
-# Sourced by the benchmark scripts (not run): the two network namespaces they measure in,
-# joined by one veth pair. Only documentation addresses, and nothing leaves the pair:
+# Sourced by the data-plane benchmark scripts (not run): the two network namespaces they
+# measure in, joined by one veth pair, the tunnel between them, and the measuring steps they
+# share (an iperf3 TCP run, CPU ticks, medians). Only documentation addresses, and nothing
+# leaves the pair:
 #
 #   [ns $1] veA 192.0.2.1/24 --veth-- 192.0.2.2/24 veB [ns $2]
 
@@ -50,3 +52,32 @@ bench_tunnel_link() {
   ip -n "$b" link set "$ifb" mtu 1420 up
   ip netns exec "$a" ping -c 1 -W 3 10.77.0.2 >/dev/null
 }
+
+# bench_tcp_run NS_A NS_B SECONDS STREAMS: one iperf3 TCP run from NS_A to 10.77.0.2 in NS_B;
+# prints the received rate in Gbit/s and the bytes received.
+bench_tcp_run() {
+  local a=$1 b=$2 secs=$3 streams=$4
+  ip netns exec "$b" iperf3 -s -D -1 >/dev/null 2>&1
+  sleep 0.2
+  ip netns exec "$a" iperf3 -c 10.77.0.2 -t "$secs" -P "$streams" -J 2>/dev/null |
+    python3 -c 'import json,sys; e=json.load(sys.stdin)["end"]["sum_received"]; print("%.3f %d" % (e["bits_per_second"]/1e9, e["bytes"]))'
+}
+
+# bench_cpu_ticks PID...: the summed utime+stime (clock ticks) of those processes; ones that
+# are gone count nothing.
+bench_cpu_ticks() {
+  local t=0 p
+  for p in "$@"; do
+    [ -n "$p" ] && [ -r "/proc/$p/stat" ] || continue
+    t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+  done
+  echo $t
+}
+
+# bench_seconds_per_gb TICKS BYTES: CPU seconds per gigabyte (10^9 bytes) moved.
+bench_seconds_per_gb() {
+  awk -v t="$1" -v hz="$(getconf CLK_TCK)" -v b="$2" 'BEGIN{printf "%.2f", (t/hz)/(b/1e9)}'
+}
+
+# Median of the numbers on standard input, one per line.
+bench_median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
