@@ -27,7 +27,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${WGD_FUZZ_BUILD:-$ROOT/build-fuzz}
 JOBS=${WGD_FUZZ_JOBS:-$(nproc)}
 TARGETS=(decode_initiation decode_response decode_cookie_reply decode_transport ip_header
-         handshake device_receive)
+         handshake device_receive gro_coalescer)
 
 find_clang() {
   local c

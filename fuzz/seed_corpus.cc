@@ -11,6 +11,7 @@
 #include "byte_reader.h"
 #include "crypto/x25519.h"
 #include "device_program.h"
+#include "gro_program.h"
 #include "wg/device.h"
 #include "wg/test_support.h"
 
@@ -251,6 +252,38 @@ void device_seeds(const Traffic& t) {
 
 }  // namespace
 
+// Programs for gro_coalescer (gro_program.h): runs that merge, and runs the rules cut short.
+void gro_seeds() {
+  const auto tcp = [](ByteWriter& w, std::uint8_t op, std::uint16_t payload, std::uint8_t flags) {
+    w.u8(static_cast<std::uint8_t>(op | 1)).u16(payload).u8(flags).u8(1);
+  };
+  const auto udp = [](ByteWriter& w, std::uint8_t op, std::uint16_t payload) {
+    w.u8(static_cast<std::uint8_t>(op | 2)).u16(payload);
+  };
+  for (std::uint8_t v6 : {0, 4}) {
+    ByteWriter tcp_run, udp_run, mixed;
+    tcp_run.u8(7);
+    for (int i = 0; i < 20; ++i) tcp(tcp_run, v6, 1380, i == 19 ? 200 : 0);  // last one PSH
+    write("gro_coalescer", v6 ? "tcp_run_v6" : "tcp_run_v4", tcp_run.data());
+    udp_run.u8(7);
+    for (int i = 0; i < 70; ++i) udp_run.u8(static_cast<std::uint8_t>(v6 | 2)).u16(i == 50 ? 30 : 64);
+    write("gro_coalescer", v6 ? "udp_run_v6" : "udp_run_v4", udp_run.data());
+    // Two flows of each kind interleaved, a TTL change, an empty datagram, raw bytes.
+    mixed.u8(7);
+    for (int i = 0; i < 6; ++i) {
+      tcp(mixed, v6, 1000, 0);
+      udp(mixed, v6, 500);
+      tcp(mixed, static_cast<std::uint8_t>(v6 | 0x08), 1000, 0);
+      udp(mixed, static_cast<std::uint8_t>(v6 | 0x18), 500);
+    }
+    udp(mixed, static_cast<std::uint8_t>(v6 | 0x20), 500);
+    udp(mixed, v6, 0);
+    udp(mixed, v6, 500);
+    mixed.u8(0).run(test::ipv4_packet("10.0.0.1", "10.0.0.2", 30));
+    write("gro_coalescer", v6 ? "mixed_v6" : "mixed_v4", mixed.data());
+  }
+}
+
 int main(int argc, char** argv) {
   if (argc != 2) {
     std::fprintf(stderr, "usage: %s OUTDIR\n", argv[0]);
@@ -261,5 +294,6 @@ int main(int argc, char** argv) {
   decoder_seeds(t);
   handshake_seeds(t);
   device_seeds(t);
+  gro_seeds();
   return 0;
 }

@@ -4,15 +4,16 @@
 // handshake messages go to the handshake queue; for transport messages, under the device lock
 // look up the session of each; unlocked, decrypt in place; under the lock again, in arrival
 // order, run the replay window, session confirmation, roaming and the allowed-IPs check. Then,
-// with offloads, consecutive TCP segments of a flow are merged into one super-packet per TUN
-// write (the local stack's receive cost is per packet, not per byte).
+// with offloads, consecutive TCP segments (and, where the TUN took USO, UDP datagrams) of a flow
+// are merged into one super-packet per TUN write (the local stack's receive cost is per packet,
+// not per byte; gro_coalescer.h).
 #include <poll.h>
 #include <spdlog/spdlog.h>
 
 #include "tunnel/batch_sink.h"
 #include "tunnel/interface.h"
 #include "tunnel/system_clock.h"
-#include "tunnel/tcp_coalescer.h"
+#include "tunnel/gro_coalescer.h"
 
 namespace wgd::tunnel {
 namespace {
@@ -35,7 +36,9 @@ void Interface::rx_loop(std::shared_ptr<UdpBind> bind, UdpBind::Family family) {
   std::vector<Datagram> datagrams;
   datagrams.reserve(kMessages * 8);
   const bool vnet = tun_.vnet_hdr();
-  TcpCoalescer coalescer(/*merge=*/vnet);
+  GroCoalescer coalescer(vnet ? GroCoalescer::Merge{true, tun_.udp_segmentation(false),
+                                                     tun_.udp_segmentation(true)}
+                              : GroCoalescer::kNothing);
 
   while (!stopping_) {
     if (auto ok = bind->receive(family, batch); !ok) {

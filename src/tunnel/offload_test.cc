@@ -7,7 +7,7 @@
 
 #include "tunnel/checksum.h"
 #include "tunnel/gso_split.h"
-#include "tunnel/tcp_coalescer.h"
+#include "tunnel/gro_coalescer.h"
 
 namespace wgd::tunnel {
 namespace {
@@ -203,7 +203,7 @@ struct Written {
 std::vector<Written> coalesce(const std::vector<ByteSpan>& packets) {
   std::vector<Bytes> copies;
   for (ByteSpan p : packets) copies.emplace_back(p.begin(), p.end());
-  TcpCoalescer c;
+  GroCoalescer c;
   for (Bytes& p : copies) c.add(p);
   std::vector<Written> out;
   c.flush([&](std::span<const ByteSpan> pieces) {
@@ -271,7 +271,7 @@ TEST(CoalesceRules, WithoutMergingEveryPacketPassesThroughUnchanged) {
   auto s = segments_of(false, 5000, 1000);
   ASSERT_EQ(s.size(), 5u);
   std::vector<Bytes> copies = s;
-  TcpCoalescer c(/*merge=*/false);
+  GroCoalescer c(GroCoalescer::kNothing);
   for (Bytes& p : copies) c.add(p);
   std::vector<Bytes> out;
   c.flush([&](std::span<const ByteSpan> pieces) {
@@ -346,6 +346,177 @@ TEST(CoalesceRules, NeverPastSixtyFourKilobytes) {
   }
   EXPECT_EQ(payload, 98000u);
   EXPECT_EQ(out[0].packet.size(), 52u + 46 * 1400);  // filled up to the limit, not cut early
+}
+
+// --- UDP ---------------------------------------------------------------------------------
+
+// `count` datagrams of `size` payload bytes (the last one `last` bytes, if given) of one flow,
+// each a complete packet with a valid checksum, as the peer's stack sent them. `port` tells
+// flows apart; `fill` makes payloads distinct.
+std::vector<Bytes> udp_datagrams(bool v6, std::size_t count, std::uint16_t size,
+                                 std::size_t last = 0, std::uint16_t port = 40000,
+                                 std::uint8_t fill = 1) {
+  const std::size_t total = (count - 1) * size + (last ? last : size);
+  SuperPacket sp = make_super(v6, IPPROTO_UDP, total, size);
+  const std::size_t ip = v6 ? 40 : 20;
+  for (std::size_t i = ip + 8; i < sp.bytes.size(); ++i)
+    sp.bytes[i] = static_cast<std::uint8_t>(sp.bytes[i] + fill);
+  store_be16(sp.bytes.data() + ip, port);
+  Segments seg(count + 1);
+  auto n = gso_split(sp.hdr, sp.bytes, seg.outs, seg.sizes, 2048);
+  EXPECT_TRUE(n);
+  EXPECT_EQ(n.value_or(0), count);
+  std::vector<Bytes> out;
+  for (std::size_t i = 0; i < n.value_or(0); ++i) {
+    out.emplace_back(seg.at(i).begin(), seg.at(i).end());
+    EXPECT_TRUE(l4_checksum_valid(out.back(), ip, IPPROTO_UDP, v6)) << "datagram " << i;
+  }
+  return out;
+}
+
+// What the kernel makes of a written packet: a super-packet cut by its header (gso_split does
+// what the kernel's UDP segmentation does), a single packet as it is.
+std::vector<Bytes> as_delivered(const Written& w) {
+  if (w.hdr.gso_type == VIRTIO_NET_HDR_GSO_NONE) return {w.packet};
+  Bytes copy = w.packet;
+  Segments seg(80);
+  auto n = gso_split(w.hdr, copy, seg.outs, seg.sizes, 2048);
+  EXPECT_TRUE(n) << (n ? "" : n.error().message);
+  std::vector<Bytes> out;
+  for (std::size_t i = 0; i < n.value_or(0); ++i) out.emplace_back(seg.at(i).begin(), seg.at(i).end());
+  return out;
+}
+
+// Every datagram comes out once, unchanged but for the IPv4 ID (and so the header checksum) the
+// cut assigns, in the order it went in.
+void expect_same_datagrams(const std::vector<Written>& written, const std::vector<Bytes>& sent,
+                           bool v6) {
+  std::vector<Bytes> got;
+  for (const Written& w : written)
+    for (Bytes& d : as_delivered(w)) got.push_back(std::move(d));
+  ASSERT_EQ(got.size(), sent.size());
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    Bytes a = got[i], b = sent[i];
+    if (!v6) a[4] = b[4] = a[5] = b[5] = a[10] = b[10] = a[11] = b[11] = 0;
+    EXPECT_EQ(a, b) << "datagram " << i;
+    EXPECT_TRUE(l4_checksum_valid(got[i], v6 ? 40 : 20, IPPROTO_UDP, v6)) << "datagram " << i;
+  }
+}
+
+class CoalesceUdp : public ::testing::TestWithParam<bool> {};
+
+TEST_P(CoalesceUdp, ARunOfDatagramsBecomesOneUdpSuperPacket) {
+  const bool v6 = GetParam();
+  const std::size_t ip = v6 ? 40 : 20;
+  auto d = udp_datagrams(v6, 15, 1372, 792);
+  auto out = coalesce(spans(d));
+  ASSERT_EQ(out.size(), 1u);
+  const Written& w = out[0];
+  EXPECT_EQ(w.hdr.flags, VIRTIO_NET_HDR_F_NEEDS_CSUM);
+  EXPECT_EQ(w.hdr.gso_type, VIRTIO_NET_HDR_GSO_UDP_L4);
+  EXPECT_EQ(w.hdr.gso_size, 1372);
+  EXPECT_EQ(w.hdr.hdr_len, ip + 8);
+  EXPECT_EQ(w.hdr.csum_start, ip);
+  EXPECT_EQ(w.hdr.csum_offset, 6);
+  ASSERT_EQ(w.packet.size(), ip + 8 + 14 * 1372 + 792);
+  // Lengths of the whole: IP, UDP; the UDP checksum field holds the pseudo-header sum.
+  EXPECT_EQ(load_be16(w.packet.data() + ip + 4), w.packet.size() - ip);
+  if (v6) {
+    EXPECT_EQ(load_be16(w.packet.data() + 4), w.packet.size() - 40);
+  } else {
+    EXPECT_EQ(load_be16(w.packet.data() + 2), w.packet.size());
+    EXPECT_EQ(naive_fold({w.packet.data(), 20}), 0xffff) << "IPv4 header checksum";
+  }
+  const std::uint8_t* src = w.packet.data() + (v6 ? 8 : 12);
+  const std::size_t alen = v6 ? 16 : 4;
+  EXPECT_EQ(load_be16(w.packet.data() + ip + 6),
+            checksum_fold(pseudo_header_sum(IPPROTO_UDP, src, src + alen, alen,
+                                            w.packet.size() - ip)));
+  expect_same_datagrams(out, d, v6);
+}
+
+INSTANTIATE_TEST_SUITE_P(Families, CoalesceUdp, ::testing::Bool());
+
+TEST(CoalesceUdpRules, OrderIsKeptAndOnlyEqualSizesJoin) {
+  // A shorter datagram ends a merge; what follows starts a new one.
+  auto a = udp_datagrams(false, 3, 100, 50);
+  auto b = udp_datagrams(false, 2, 100, 0, 40000, 9);
+  std::vector<Bytes> in = {a[0], a[1], a[2], b[0], b[1]};
+  auto out = coalesce(spans(in));
+  ASSERT_EQ(out.size(), 2u);
+  expect_same_datagrams(out, in, false);
+  // A larger datagram cannot join (every one but the last has gso_size bytes) and starts a
+  // merge of its own; a datagram after it joins that newest merge, never the older one ahead
+  // of it, which would reorder the flow.
+  auto big = udp_datagrams(false, 1, 200);
+  in = {a[0], a[1], big[0], b[0], b[1]};
+  out = coalesce(spans(in));
+  ASSERT_EQ(out.size(), 3u);  // [a0 a1] [big b0(closes: shorter)] [b1]
+  expect_same_datagrams(out, in, false);
+  // Interleaved flows (other ports, other family) merge per flow.
+  auto c = udp_datagrams(false, 3, 100, 0, 40001, 5);
+  auto d6 = udp_datagrams(true, 3, 100, 0, 40000, 7);
+  out = coalesce({a[0], c[0], d6[0], a[1], c[1], d6[1], c[2], d6[2]});
+  ASSERT_EQ(out.size(), 3u);
+  expect_same_datagrams({out[0]}, {a[0], a[1]}, false);
+  expect_same_datagrams({out[1]}, {c[0], c[1], c[2]}, false);
+  expect_same_datagrams({out[2]}, {d6[0], d6[1], d6[2]}, true);
+}
+
+TEST(CoalesceUdpRules, APacketPassingThroughClosesTheMergesOfItsAddresses) {
+  auto a = udp_datagrams(false, 4, 100);
+  // An empty datagram of the same flow is not merged; the datagram after it must not join the
+  // merge written before it.
+  Bytes empty = udp_datagrams(false, 1, 100)[0];
+  empty.resize(28);
+  store_be16(empty.data() + 2, 28);
+  store_be16(empty.data() + 24, 8);
+  empty[26] = empty[27] = 0;
+  store_be16(empty.data() + 26,
+             checksum_finish(checksum_add(ByteSpan(empty).subspan(20),
+                                          pseudo_header_sum(IPPROTO_UDP, empty.data() + 12,
+                                                            empty.data() + 16, 4, 8))));
+  std::vector<Bytes> in = {a[0], a[1], empty, a[2], a[3]};
+  auto out = coalesce(spans(in));
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[1].packet, empty);
+  expect_same_datagrams(out, in, false);
+}
+
+TEST(CoalesceUdpRules, AtMostSixtyFourDatagramsAndSixtyFourKilobytes) {
+  auto small = udp_datagrams(true, 100, 64);
+  auto out = coalesce(spans(small));
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].packet.size(), 40u + 8 + GroCoalescer::kMaxUdpSegments * 64);
+  expect_same_datagrams(out, small, true);
+  auto large = udp_datagrams(false, 30, 1400);
+  auto more = udp_datagrams(false, 30, 1400, 0, 40000, 3);
+  large.insert(large.end(), more.begin(), more.end());
+  out = coalesce(spans(large));
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].packet.size(), 28u + 46 * 1400);  // 47 would pass 65,535 bytes
+  expect_same_datagrams(out, large, false);
+}
+
+TEST(CoalesceUdpRules, OnlyForTheFamiliesTheTunTookUsoFor) {
+  auto v4 = udp_datagrams(false, 3, 100), v6 = udp_datagrams(true, 3, 100);
+  std::vector<Bytes> in = {v4[0], v6[0], v4[1], v6[1], v4[2], v6[2]};
+  std::vector<Bytes> copies = in;
+  GroCoalescer c(GroCoalescer::Merge{true, false, true});
+  for (Bytes& p : copies) c.add(p);
+  std::vector<Written> out;
+  c.flush([&](std::span<const ByteSpan> pieces) {
+    Written w{VirtioNetHdr::decode(pieces[0].data()), {}};
+    for (std::size_t i = 1; i < pieces.size(); ++i)
+      w.packet.insert(w.packet.end(), pieces[i].begin(), pieces[i].end());
+    out.push_back(std::move(w));
+  });
+  ASSERT_EQ(out.size(), 4u);  // v4 ones alone, the v6 ones merged after the first v4
+  EXPECT_EQ(out[0].packet, v4[0]);
+  EXPECT_EQ(out[1].hdr.gso_type, VIRTIO_NET_HDR_GSO_UDP_L4);
+  EXPECT_EQ(out[2].packet, v4[1]);
+  EXPECT_EQ(out[3].packet, v4[2]);
+  expect_same_datagrams({out[1]}, v6, true);
 }
 
 }  // namespace

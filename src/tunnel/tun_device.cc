@@ -76,6 +76,10 @@ Result<TunDevice> TunDevice::create(std::string_view name, std::uint32_t mtu, bo
   return tun;
 }
 
+bool TunDevice::udp_segmentation(bool v6) const {
+  return vnet_hdr_ && (offloads_ & (v6 ? TUN_F_USO6 : TUN_F_USO4)) != 0;
+}
+
 Result<std::size_t> TunDevice::read(MutableByteSpan buf) {
   for (;;) {
     const ssize_t n = ::read(fd_.get(), buf.data(), buf.size());

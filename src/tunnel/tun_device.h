@@ -26,6 +26,9 @@ class TunDevice {
   bool vnet_hdr() const { return vnet_hdr_; }
   // The TUN_F_* offloads the kernel accepted (0 without vnet headers).
   unsigned offloads() const { return offloads_; }
+  // Whether writes may carry UDP super-packets (VIRTIO_NET_HDR_GSO_UDP_L4) of that IP family:
+  // the kernel accepted USO for it (Linux 6.2+, the same release that accepts such writes).
+  bool udp_segmentation(bool v6) const;
   // Writes a header and a packet as one packet (one writev).
   Result<void> write(ByteSpan header, ByteSpan packet);
   // Writes the concatenation of `pieces` as one packet (one writev; at most 1024 pieces).
