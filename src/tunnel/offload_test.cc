@@ -200,10 +200,10 @@ struct Written {
 };
 
 // The coalescer rewrites first segments in place, so it works on copies here.
-std::vector<Written> coalesce(const std::vector<ByteSpan>& packets) {
+std::vector<Written> coalesce(const std::vector<ByteSpan>& packets, GroMerge merge = {}) {
   std::vector<Bytes> copies;
   for (ByteSpan p : packets) copies.emplace_back(p.begin(), p.end());
-  GroCoalescer c;
+  GroCoalescer c(merge);
   for (Bytes& p : copies) c.add(p);
   std::vector<Written> out;
   c.flush([&](std::span<const ByteSpan> pieces) {
@@ -500,17 +500,7 @@ TEST(CoalesceUdpRules, AtMostSixtyFourDatagramsAndSixtyFourKilobytes) {
 
 TEST(CoalesceUdpRules, OnlyForTheFamiliesTheTunTookUsoFor) {
   auto v4 = udp_datagrams(false, 3, 100), v6 = udp_datagrams(true, 3, 100);
-  std::vector<Bytes> in = {v4[0], v6[0], v4[1], v6[1], v4[2], v6[2]};
-  std::vector<Bytes> copies = in;
-  GroCoalescer c(GroCoalescer::Merge{true, false, true});
-  for (Bytes& p : copies) c.add(p);
-  std::vector<Written> out;
-  c.flush([&](std::span<const ByteSpan> pieces) {
-    Written w{VirtioNetHdr::decode(pieces[0].data()), {}};
-    for (std::size_t i = 1; i < pieces.size(); ++i)
-      w.packet.insert(w.packet.end(), pieces[i].begin(), pieces[i].end());
-    out.push_back(std::move(w));
-  });
+  auto out = coalesce({v4[0], v6[0], v4[1], v6[1], v4[2], v6[2]}, GroMerge{true, false, true});
   ASSERT_EQ(out.size(), 4u);  // v4 ones alone, the v6 ones merged after the first v4
   EXPECT_EQ(out[0].packet, v4[0]);
   EXPECT_EQ(out[1].hdr.gso_type, VIRTIO_NET_HDR_GSO_UDP_L4);
