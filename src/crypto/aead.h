@@ -1,8 +1,9 @@
 // ChaCha20-Poly1305 (RFC 8439) and XChaCha20-Poly1305 (draft-irtf-cfrg-xchacha).
 //
 // Two implementations of ChaCha20-Poly1305 are kept so the benchmark can compare them in one run
-// (bench/crypto_bench.cc); the data path uses `chacha20poly1305_*`, which is the faster one on
-// the machines we measured (docs/performance.md): OpenSSL 3's assembly beats libsodium 1.0.18.
+// (bench/crypto_bench.cc); the data path uses `chacha20poly1305_*`, which picks per packet the
+// one that is faster at its size on the machines we measured (aead.cc): libsodium 1.0.18 up to
+// 512 bytes, where OpenSSL 3's per-call overhead dominates, OpenSSL's AVX-512 code above.
 //
 // All functions accept in-place operation (output and input at the same address).
 // `out` must be exactly plaintext.size() + kAeadTagSize bytes for seal and

@@ -89,6 +89,28 @@ TEST(ChaChaPolyBackends, AgreeOnRandomInputs) {
   }
 }
 
+// The data path hands small packets to libsodium and large ones to OpenSSL (aead.cc): at every
+// length around the switch, in place as the data path works, what it seals is what OpenSSL
+// seals, and it opens what either library sealed, and refuses it with one bit changed.
+TEST(ChaChaPolyDataPath, SameBytesOnBothSidesOfTheSizeSwitch) {
+  for (std::size_t len = 0; len <= 1200; ++len) {
+    Bytes msg(len), ref(len + kAeadTagSize), other(len + kAeadTagSize), buf(len + kAeadTagSize);
+    for (std::size_t i = 0; i < len; ++i) msg[i] = static_cast<std::uint8_t>(len * 3 + i);
+    const AeadNonce nonce = counter_nonce(len);
+    openssl::chacha20poly1305_seal(ref, kKey, nonce, msg, {});
+    sodium::chacha20poly1305_seal(other, kKey, nonce, msg, {});
+    std::copy(msg.begin(), msg.end(), buf.begin());
+    chacha20poly1305_seal(buf, kKey, nonce, ByteSpan(buf).first(len), {});
+    ASSERT_EQ(hex(buf), hex(ref)) << len;
+    ASSERT_EQ(hex(other), hex(ref)) << len;
+    ASSERT_TRUE(chacha20poly1305_open(MutableByteSpan(buf).first(len), kKey, nonce, buf, {})) << len;
+    ASSERT_EQ(Bytes(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(len)), msg) << len;
+    other[len / 2] ^= 0x80;
+    Bytes out(len);
+    ASSERT_FALSE(chacha20poly1305_open(out, kKey, nonce, other, {})) << len;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Backends, ChaChaPoly,
     ::testing::Values(Backend{"openssl", openssl::chacha20poly1305_seal,
