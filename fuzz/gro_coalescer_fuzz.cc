@@ -27,8 +27,10 @@ struct Shape {
 // How a packet looks at first sight (the same bytes always look the same).
 Shape shape_of(const Bytes& p) {
   Shape s;
-  if (p.size() >= 20 && p[0] >> 4 == 4 && (p[0] & 15) == 5) s = {4, p[9], 20};
-  else if (p.size() >= 40 && p[0] >> 4 == 6) s = {6, p[6], 40};
+  if (p.size() >= 20 && p[0] >> 4 == 4 && (p[0] & 15) == 5)
+    s = {4, p[9], 20};
+  else if (p.size() >= 40 && p[0] >> 4 == 6)
+    s = {6, p[6], 40};
   return s;
 }
 
@@ -76,8 +78,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       return;
     }
     const Shape s = shape_of(packet);
-    FUZZ_CHECK(hdr.gso_type == VIRTIO_NET_HDR_GSO_UDP_L4 ? s.proto == 17 && (s.version == 4 ? prog.udp4 : prog.udp6)
-                                                          : s.proto == 6 && prog.tcp);
+    FUZZ_CHECK(hdr.gso_type == VIRTIO_NET_HDR_GSO_UDP_L4
+                   ? s.proto == 17 && (s.version == 4 ? prog.udp4 : prog.udp6)
+                   : s.proto == 6 && prog.tcp);
     const std::size_t bound = gso_segment_count(hdr, packet.size());  // an upper bound
     FUZZ_CHECK(bound >= pieces.size() - 1);
     std::vector<Bytes> store(bound, Bytes(std::size_t{hdr.hdr_len} + hdr.gso_size));
@@ -88,7 +91,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // One segment per packet merged: the head and each appended payload.
     const std::size_t count = pieces.size() - 1;
     FUZZ_CHECK(n.has_value() && *n == count && count >= 2);
-    if (hdr.gso_type == VIRTIO_NET_HDR_GSO_UDP_L4) FUZZ_CHECK(count <= GroCoalescer::kMaxUdpSegments);
+    if (hdr.gso_type == VIRTIO_NET_HDR_GSO_UDP_L4)
+      FUZZ_CHECK(count <= GroCoalescer::kMaxUdpSegments);
     for (std::size_t i = 0; i < count; ++i) {
       store[i].resize(sizes[i]);
       delivered.push_back(std::move(store[i]));

@@ -19,7 +19,8 @@ constexpr std::size_t kSodiumUpTo = 512;
 
 void chacha20poly1305_seal(MutableByteSpan out, KeyBytes key, const AeadNonce& nonce,
                            ByteSpan plaintext, ByteSpan ad) {
-  if (plaintext.size() <= kSodiumUpTo) return sodium::chacha20poly1305_seal(out, key, nonce, plaintext, ad);
+  if (plaintext.size() <= kSodiumUpTo)
+    return sodium::chacha20poly1305_seal(out, key, nonce, plaintext, ad);
   openssl::chacha20poly1305_seal(out, key, nonce, plaintext, ad);
 }
 

@@ -73,7 +73,9 @@ struct GroCoalescer::Facts {
   }
 };
 
-GroCoalescer::GroCoalescer(Merge merge) : merge_(merge) { pieces_.reserve(kMaxUdpSegments + 2); }
+GroCoalescer::GroCoalescer(Merge merge) : merge_(merge) {
+  pieces_.reserve(kMaxUdpSegments + 2);
+}
 
 void GroCoalescer::reset() {
   items_.clear();
@@ -83,14 +85,18 @@ void GroCoalescer::reset() {
 void GroCoalescer::add(MutableByteSpan packet) {
   const Facts f = Facts::of(packet, merge_);
   switch (f.kind) {
-    case Kind::kTcp: return add_tcp(packet, f);
-    case Kind::kUdp: return add_udp(packet, f);
-    case Kind::kOther: break;
+    case Kind::kTcp:
+      return add_tcp(packet, f);
+    case Kind::kUdp:
+      return add_udp(packet, f);
+    case Kind::kOther:
+      break;
   }
   // A packet that passes through (an empty or fragmented datagram, say) may belong to a flow
   // with an open UDP merge: close those between the same addresses, so nothing that follows
   // can join a merge written ahead of this packet.
-  if (packet.size() >= 20 && (packet[0] >> 4 == 4 || (packet[0] >> 4 == 6 && packet.size() >= 40))) {
+  if (packet.size() >= 20 &&
+      (packet[0] >> 4 == 4 || (packet[0] >> 4 == 6 && packet.size() >= 40))) {
     const bool v6 = packet[0] >> 4 == 6;
     const std::size_t from = items_.size() > kMaxLookback ? items_.size() - kMaxLookback : 0;
     for (std::size_t i = from; i < items_.size(); ++i) {
@@ -182,8 +188,10 @@ bool GroCoalescer::try_append_tcp(Item& item, ByteSpan p, const Facts& f) {
 void GroCoalescer::append(Item& item, ByteSpan payload) {
   parts_.push_back({payload, -1});
   const int index = static_cast<int>(parts_.size() - 1);
-  if (item.last_part >= 0) parts_[item.last_part].next = index;
-  else item.first_part = index;
+  if (item.last_part >= 0)
+    parts_[item.last_part].next = index;
+  else
+    item.first_part = index;
   item.last_part = index;
   ++item.parts;
   item.total += payload.size();
@@ -211,8 +219,8 @@ VirtioNetHdr GroCoalescer::finish_merge(const Item& item) {
   const std::size_t csum_offset = udp ? 6 : 16;
   const std::uint8_t* src = out + (item.v6 ? 8 : 12);
   store_be16(out + ip + csum_offset,
-             checksum_fold(pseudo_header_sum(udp ? IPPROTO_UDP : IPPROTO_TCP, src, src + alen,
-                                             alen, len - ip)));
+             checksum_fold(pseudo_header_sum(udp ? IPPROTO_UDP : IPPROTO_TCP, src, src + alen, alen,
+                                             len - ip)));
   VirtioNetHdr hdr;
   hdr.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
   hdr.gso_type = udp       ? VIRTIO_NET_HDR_GSO_UDP_L4

@@ -66,15 +66,15 @@ class GroCoalescer {
  private:
   enum class Kind : std::uint8_t { kOther, kTcp, kUdp };
   struct Item {
-    MutableByteSpan head;     // the first packet
+    MutableByteSpan head;      // the first packet
     Kind kind = Kind::kOther;  // kOther: passed through unchanged
     std::size_t ip_len = 0;
-    std::size_t l4_len = 0;   // TCP header with options, or the 8-byte UDP header
+    std::size_t l4_len = 0;  // TCP header with options, or the 8-byte UDP header
     bool v6 = false;
-    bool closed = false;      // PSH seen, or a short segment: nothing may follow
+    bool closed = false;         // PSH seen, or a short segment: nothing may follow
     std::uint32_t next_seq = 0;  // TCP only
     std::uint16_t gso_size = 0;
-    std::size_t total = 0;    // head + appended payload bytes
+    std::size_t total = 0;                // head + appended payload bytes
     int first_part = -1, last_part = -1;  // appended payloads (linked list in parts_)
     std::size_t parts = 0;
     bool psh_last = false;  // the last appended segment carried PSH

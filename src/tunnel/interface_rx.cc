@@ -11,9 +11,9 @@
 #include <spdlog/spdlog.h>
 
 #include "tunnel/batch_sink.h"
+#include "tunnel/gro_coalescer.h"
 #include "tunnel/interface.h"
 #include "tunnel/system_clock.h"
-#include "tunnel/gro_coalescer.h"
 
 namespace wgd::tunnel {
 namespace {
@@ -36,9 +36,9 @@ void Interface::rx_loop(std::shared_ptr<UdpBind> bind, UdpBind::Family family) {
   std::vector<Datagram> datagrams;
   datagrams.reserve(kMessages * 8);
   const bool vnet = tun_.vnet_hdr();
-  GroCoalescer coalescer(vnet ? GroCoalescer::Merge{true, tun_.udp_segmentation(false),
-                                                     tun_.udp_segmentation(true)}
-                              : GroCoalescer::kNothing);
+  GroCoalescer coalescer(
+      vnet ? GroCoalescer::Merge{true, tun_.udp_segmentation(false), tun_.udp_segmentation(true)}
+           : GroCoalescer::kNothing);
 
   while (!stopping_) {
     if (auto ok = bind->receive(family, batch); !ok) {
@@ -90,9 +90,9 @@ void Interface::rx_loop(std::shared_ptr<UdpBind> bind, UdpBind::Family family) {
       if (failed) device_.count_drop(wg::Drop::kDecryptFailed, failed);
       for (Datagram& d : datagrams) {
         if (!d.plain) continue;
-        auto packet = device_.complete_receive(now, *d.ticket, batch.source(d.message),
-                                               {d.data + wg::kTransportHeaderSize, *d.plain},
-                                               d.length, sink);
+        auto packet =
+            device_.complete_receive(now, *d.ticket, batch.source(d.message),
+                                     {d.data + wg::kTransportHeaderSize, *d.plain}, d.length, sink);
         // The packet sits in our receive buffer: writable, so a merge may rewrite its headers.
         if (packet && !packet->empty())
           coalescer.add({const_cast<std::uint8_t*>(packet->data()), packet->size()});
