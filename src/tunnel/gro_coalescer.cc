@@ -22,12 +22,15 @@ bool ip_headers_compatible(ByteSpan a, ByteSpan b, bool v6) {
   return a[1] == b[1] && (a[6] >> 5) == (b[6] >> 5) && a[8] == b[8];
 }
 
+// Same source and destination address.
+bool same_addresses(ByteSpan a, ByteSpan b, bool v6) {
+  const std::size_t at = v6 ? 8 : 12;
+  return std::memcmp(a.data() + at, b.data() + at, v6 ? 32 : 8) == 0;
+}
+
 // Same addresses and ports (the 4 bytes at the start of the TCP or UDP header).
 bool same_flow(ByteSpan a, ByteSpan b, std::size_t ip_len, bool v6) {
-  const std::size_t alen = v6 ? 16 : 4;
-  const std::size_t addrs = v6 ? 8 : 12;
-  return std::memcmp(a.data() + addrs, b.data() + addrs, 2 * alen) == 0 &&
-         std::memcmp(a.data() + ip_len, b.data() + ip_len, 4) == 0;
+  return same_addresses(a, b, v6) && std::memcmp(a.data() + ip_len, b.data() + ip_len, 4) == 0;
 }
 
 }  // namespace
@@ -77,6 +80,22 @@ GroCoalescer::GroCoalescer(Merge merge) : merge_(merge) {
   pieces_.reserve(kMaxUdpSegments + 2);
 }
 
+std::size_t GroCoalescer::lookback_start() const {
+  return items_.size() > kMaxLookback ? items_.size() - kMaxLookback : 0;
+}
+
+GroCoalescer::Item& GroCoalescer::start_item(MutableByteSpan packet, const Facts& f) {
+  Item& item = items_.emplace_back();
+  item.head = packet;
+  item.kind = f.kind;
+  item.ip_len = f.ip_len;
+  item.l4_len = f.l4_len;
+  item.v6 = f.v6;
+  item.gso_size = static_cast<std::uint16_t>(packet.size() - f.ip_len - f.l4_len);
+  item.total = packet.size();
+  return item;
+}
+
 void GroCoalescer::reset() {
   items_.clear();
   parts_.clear();
@@ -98,40 +117,27 @@ void GroCoalescer::add(MutableByteSpan packet) {
   if (packet.size() >= 20 &&
       (packet[0] >> 4 == 4 || (packet[0] >> 4 == 6 && packet.size() >= 40))) {
     const bool v6 = packet[0] >> 4 == 6;
-    const std::size_t from = items_.size() > kMaxLookback ? items_.size() - kMaxLookback : 0;
-    for (std::size_t i = from; i < items_.size(); ++i) {
+    for (std::size_t i = lookback_start(); i < items_.size(); ++i) {
       Item& item = items_[i];
-      if (item.kind == Kind::kUdp && item.v6 == v6 &&
-          std::memcmp(item.head.data() + (v6 ? 8 : 12), packet.data() + (v6 ? 8 : 12),
-                      v6 ? 32 : 8) == 0)
+      if (item.kind == Kind::kUdp && item.v6 == v6 && same_addresses(item.head, packet, v6))
         item.closed = true;
     }
   }
-  Item passthrough;
-  passthrough.head = packet;
-  items_.push_back(passthrough);
+  items_.emplace_back().head = packet;  // kOther: written as it is
 }
 
 void GroCoalescer::add_tcp(MutableByteSpan packet, const Facts& f) {
-  const std::size_t from = items_.size() > kMaxLookback ? items_.size() - kMaxLookback : 0;
+  const std::size_t from = lookback_start();
   for (std::size_t i = items_.size(); i-- > from;)
     if (try_append_tcp(items_[i], packet, f)) return;
-  Item item;
-  item.head = packet;
-  item.kind = Kind::kTcp;
-  item.ip_len = f.ip_len;
-  item.l4_len = f.l4_len;
-  item.v6 = f.v6;
-  item.gso_size = static_cast<std::uint16_t>(packet.size() - f.ip_len - f.l4_len);
+  Item& item = start_item(packet, f);
   item.next_seq = load_be32(packet.data() + f.ip_len + 4) + item.gso_size;
-  item.total = packet.size();
   item.closed = (packet[f.ip_len + 13] & kPsh) != 0;
-  items_.push_back(item);
 }
 
 void GroCoalescer::add_udp(MutableByteSpan packet, const Facts& f) {
   const std::size_t payload = packet.size() - f.ip_len - kUdpHeader;
-  const std::size_t from = items_.size() > kMaxLookback ? items_.size() - kMaxLookback : 0;
+  const std::size_t from = lookback_start();
   for (std::size_t i = items_.size(); i-- > from;) {
     Item& item = items_[i];
     if (item.kind != Kind::kUdp || item.v6 != f.v6 || !same_flow(item.head, packet, f.ip_len, f.v6))
@@ -146,15 +152,7 @@ void GroCoalescer::add_udp(MutableByteSpan packet, const Facts& f) {
     }
     break;
   }
-  Item item;
-  item.head = packet;
-  item.kind = Kind::kUdp;
-  item.ip_len = f.ip_len;
-  item.l4_len = kUdpHeader;
-  item.v6 = f.v6;
-  item.gso_size = static_cast<std::uint16_t>(payload);
-  item.total = packet.size();
-  items_.push_back(item);
+  start_item(packet, f);
 }
 
 bool GroCoalescer::try_append_tcp(Item& item, ByteSpan p, const Facts& f) {

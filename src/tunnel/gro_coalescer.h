@@ -5,7 +5,8 @@
 //
 // TCP rules (those of the kernel's tcp_gro_receive, as wireguard-go also applies them): same
 // addresses, ports and ACK number; flags ACK or ACK|PSH only (PSH ends a merge); identical TCP
-// options and window; compatible IP headers (TOS/traffic class, TTL/hop limit, DF); contiguous
+// options, window and urgent pointer; compatible IP headers (IPv4 TOS, TTL and DF; IPv6 traffic
+// class, flow label and hop limit); contiguous
 // sequence numbers; every segment but the last of gso_size bytes; at most 64 KiB in total.
 //
 // UDP rules (the kernel's udp_gro_receive_segment; needs a TUN that negotiated USO, Linux 6.2+,
@@ -85,6 +86,10 @@ class GroCoalescer {
   };
   struct Facts;
 
+  // Where the search for a merge to join starts: the last kMaxLookback items.
+  std::size_t lookback_start() const;
+  // A new item headed by `packet` (of f.kind), appended to items_.
+  Item& start_item(MutableByteSpan packet, const Facts& f);
   void add_tcp(MutableByteSpan packet, const Facts& f);
   void add_udp(MutableByteSpan packet, const Facts& f);
   bool try_append_tcp(Item& item, ByteSpan packet, const Facts& f);
