@@ -30,14 +30,6 @@ done
 NA=wgaA$$ NB=wgaB$$
 trap 'bench_pair_down $NA $NB' EXIT
 
-# One fixed-rate UDP run: prints the delivered packets/s and the packets delivered.
-udp_run() {
-  ip netns exec $NB iperf3 -s -D -1 >/dev/null 2>&1
-  sleep 0.2
-  ip netns exec $NA iperf3 -c 10.77.0.2 -u -l 64 -b $((UDP_PPS * 64 * 8)) -t "$SECS" -J 2>/dev/null |
-    python3 -c 'import json,sys; s=json.load(sys.stdin)["end"]["sum"]; d=s["packets"]-s["lost_packets"]; print("%d %d" % (d/s["seconds"], d))'
-}
-
 one_run() {  # $1 = wgd binary; prints "Gbit/s s/GB" (TCP) or "pps us/packet" (UDP)
   local wgd=$1 pids t0 t1 rate amount
   bench_pair_up $NA $NB
@@ -48,7 +40,7 @@ one_run() {  # $1 = wgd binary; prints "Gbit/s s/GB" (TCP) or "pps us/packet" (U
   pids=($(ip netns pids $NA) $(ip netns pids $NB))
   t0=$(bench_cpu_ticks "${pids[@]}")
   if [ "$UDP_PPS" -gt 0 ]; then
-    read -r rate amount < <(udp_run)
+    read -r _ rate amount < <(bench_udp_run $NA $NB "$SECS" "$UDP_PPS")
     t1=$(bench_cpu_ticks "${pids[@]}")
     echo "$rate $(awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n="$amount" 'BEGIN{printf "%.2f", t/hz*1e6/n}')"
   else

@@ -92,9 +92,9 @@ udp_rate() {
   # show < 1 % loss far below the offered rate (the bare veth pair does, at its ceiling).
   local lo=0 hi=0 rate=100000 loss got best=0
   udp_try() {  # $1 = packets/s; prints loss percent and delivered pps
-    iperf_server
-    inA iperf3 -c 10.77.0.2 -u -l 64 -b $(( $1 * 64 * 8 )) -t 3 -J 2>/dev/null |
-      python3 -c 'import json,sys; s=json.load(sys.stdin)["end"]["sum"]; print("%.3f %d" % (s["lost_percent"], (s["packets"]-s["lost_packets"])/s["seconds"]))'
+    local loss pps _
+    read -r loss pps _ < <(bench_udp_run $NA $NB 3 "$1")
+    echo "$loss $pps"
   }
   good() { awk -v l="$1" 'BEGIN{exit !(l < 1)}'; }
   # Grow until loss appears (or the sender falls behind the asked rate), then bisect between

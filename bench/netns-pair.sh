@@ -1,6 +1,6 @@
 # Sourced by the data-plane benchmark scripts (not run): the two network namespaces they
 # measure in, joined by one veth pair, the tunnel between them, and the measuring steps they
-# share (an iperf3 TCP run, CPU ticks, medians). Only documentation addresses, and nothing
+# share (an iperf3 TCP or UDP run, CPU ticks, medians). Only documentation addresses, and nothing
 # leaves the pair:
 #
 #   [ns $1] veA 192.0.2.1/24 --veth-- 192.0.2.2/24 veB [ns $2]
@@ -61,6 +61,17 @@ bench_tcp_run() {
   sleep 0.2
   ip netns exec "$a" iperf3 -c 10.77.0.2 -t "$secs" -P "$streams" -J 2>/dev/null |
     python3 -c 'import json,sys; e=json.load(sys.stdin)["end"]["sum_received"]; print("%.3f %d" % (e["bits_per_second"]/1e9, e["bytes"]))'
+}
+
+# bench_udp_run NS_A NS_B SECONDS PPS: one iperf3 UDP run of 64-byte datagrams from NS_A to
+# 10.77.0.2 in NS_B, offered at PPS packets/s; prints the loss percent, the delivered packets/s
+# and the packets delivered (what iperf3's server received, not what was asked for).
+bench_udp_run() {
+  local a=$1 b=$2 secs=$3 pps=$4
+  ip netns exec "$b" iperf3 -s -D -1 >/dev/null 2>&1
+  sleep 0.2
+  ip netns exec "$a" iperf3 -c 10.77.0.2 -u -l 64 -b $((pps * 64 * 8)) -t "$secs" -J 2>/dev/null |
+    python3 -c 'import json,sys; s=json.load(sys.stdin)["end"]["sum"]; d=s["packets"]-s["lost_packets"]; print("%.3f %d %d" % (s["lost_percent"], d/s["seconds"], d))'
 }
 
 # bench_cpu_ticks PID...: the summed utime+stime (clock ticks) of those processes; ones that
