@@ -8,7 +8,7 @@ mode=${1:-build}
 
 build_packages=(
   g++ cmake ninja-build pkg-config git ca-certificates
-  libssl-dev libsodium-dev libqrencode-dev libpng-dev libsqlite3-dev libpq-dev
+  libssl-dev libsodium-dev libdecaf-dev libqrencode-dev libpng-dev libsqlite3-dev libpq-dev
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libcpp-httplib-dev libmnl-dev
   iproute2 iptables
   help2man

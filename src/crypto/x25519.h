@@ -1,4 +1,4 @@
-// X25519 (RFC 7748) over libsodium.
+// X25519 (RFC 7748): the DH over libsodium, public keys from private ones over libdecaf.
 #pragma once
 
 #include <optional>

@@ -64,6 +64,22 @@ TEST(X25519, SmallOrderPointIsRejected) {
   EXPECT_FALSE(x25519(x25519_generate(), zero));
 }
 
+// x25519_public takes libdecaf's fixed-base path, x25519 libsodium's ladder: the public key
+// must be the DH with the base point u = 9, for any 32 bytes (both clamp as RFC 7748 says, so
+// unclamped inputs, as a hand-written key file may hold, must agree too).
+TEST(X25519, PublicKeyIsTheDhWithTheBasePoint) {
+  PublicKey base{};
+  base[0] = 9;
+  for (int i = 0; i < 1000; ++i) {
+    PrivateKey k = x25519_generate();
+    if (i % 2) k.data()[i % 32] ^= static_cast<std::uint8_t>(i * 37 + 1);  // unclamp some
+    if (i % 3 == 0) k.data()[31] |= 128;
+    const auto dh = x25519(k, base);
+    ASSERT_TRUE(dh);
+    ASSERT_EQ(hex(x25519_public(k)), hex(dh->span())) << "key " << i;
+  }
+}
+
 TEST(X25519, GeneratedKeysAreClampedAndDistinct) {
   PrivateKey a = x25519_generate(), b = x25519_generate();
   EXPECT_EQ(a.data()[0] & 7, 0);
