@@ -53,25 +53,54 @@ bench_tunnel_link() {
   ip netns exec "$a" ping -c 1 -W 3 10.77.0.2 >/dev/null
 }
 
+# bench_iperf3 NS_A NS_B EXTRACT ARGS...: one iperf3 run from NS_A to 10.77.0.2 in NS_B (a
+# one-shot server started for it) with the client ARGS; prints what the Python expression EXTRACT
+# makes of `e`, the "end" section of the client's JSON report. iperf3 sometimes fails to start a
+# test at all (the one-shot server not yet listening, "the server is busy"): such a run is tried
+# again, up to 3 times, and a run that still fails stops the script with iperf3's own message.
+bench_iperf3() {
+  local a=$1 b=$2 extract=$3 attempt out
+  shift 3
+  for attempt in 1 2 3; do
+    ip netns exec "$b" iperf3 -s -D -1 >/dev/null 2>&1
+    sleep 0.2
+    out=$(ip netns exec "$a" iperf3 -c 10.77.0.2 "$@" -J 2>/dev/null || true)
+    if printf '%s' "$out" | python3 -c "import json, sys
+try:
+    r = json.loads(sys.stdin.read())
+except ValueError:
+    sys.exit('iperf3 wrote no JSON report')
+if 'error' in r:
+    sys.exit('iperf3: ' + r['error'])
+e = r['end']
+print($extract)"; then
+      return 0
+    fi
+    echo "iperf3 $* (attempt $attempt of 3) failed" >&2
+    # Only this namespace's iperf3 (a leftover one-shot server): pkill would reach every one.
+    ip netns pids "$b" | xargs -r ps -o pid=,comm= -p | awk '$2 == "iperf3" {print $1}' |
+      xargs -r kill 2>/dev/null || true
+    sleep 1
+  done
+  echo "iperf3 $* failed 3 times: giving up" >&2
+  return 1
+}
+
 # bench_tcp_run NS_A NS_B SECONDS STREAMS: one iperf3 TCP run from NS_A to 10.77.0.2 in NS_B;
 # prints the received rate in Gbit/s and the bytes received.
 bench_tcp_run() {
-  local a=$1 b=$2 secs=$3 streams=$4
-  ip netns exec "$b" iperf3 -s -D -1 >/dev/null 2>&1
-  sleep 0.2
-  ip netns exec "$a" iperf3 -c 10.77.0.2 -t "$secs" -P "$streams" -J 2>/dev/null |
-    python3 -c 'import json,sys; e=json.load(sys.stdin)["end"]["sum_received"]; print("%.3f %d" % (e["bits_per_second"]/1e9, e["bytes"]))'
+  bench_iperf3 "$1" "$2" \
+    '"%.3f %d" % (e["sum_received"]["bits_per_second"] / 1e9, e["sum_received"]["bytes"])' \
+    -t "$3" -P "$4"
 }
 
 # bench_udp_run NS_A NS_B SECONDS PPS: one iperf3 UDP run of 64-byte datagrams from NS_A to
 # 10.77.0.2 in NS_B, offered at PPS packets/s; prints the loss percent, the delivered packets/s
 # and the packets delivered (what iperf3's server received, not what was asked for).
 bench_udp_run() {
-  local a=$1 b=$2 secs=$3 pps=$4
-  ip netns exec "$b" iperf3 -s -D -1 >/dev/null 2>&1
-  sleep 0.2
-  ip netns exec "$a" iperf3 -c 10.77.0.2 -u -l 64 -b $((pps * 64 * 8)) -t "$secs" -J 2>/dev/null |
-    python3 -c 'import json,sys; s=json.load(sys.stdin)["end"]["sum"]; d=s["packets"]-s["lost_packets"]; print("%.3f %d %d" % (s["lost_percent"], d/s["seconds"], d))'
+  bench_iperf3 "$1" "$2" \
+    '(lambda s, d: "%.3f %d %d" % (s["lost_percent"], d / s["seconds"], d))(e["sum"], e["sum"]["packets"] - e["sum"]["lost_packets"])' \
+    -u -l 64 -b $(($4 * 64 * 8)) -t "$3"
 }
 
 # bench_cpu_ticks PID...: the summed utime+stime (clock ticks) of those processes; ones that
