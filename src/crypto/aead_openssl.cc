@@ -116,19 +116,21 @@ const Cipher& cipher() {
 // A thread's provider context for one direction, and the key it currently holds.
 class KeyedContext {
  public:
-  KeyedContext() : ctx_(cipher().newctx(OSSL_PROVIDER_get0_provider_ctx(cipher().provider))) {
+  explicit KeyedContext(bool encrypt)
+      : encrypt_(encrypt),
+        ctx_(cipher().newctx(OSSL_PROVIDER_get0_provider_ctx(cipher().provider))) {
     if (!ctx_) die();
   }
   ~KeyedContext() { cipher().freectx(ctx_); }
   KeyedContext(const KeyedContext&) = delete;
   KeyedContext& operator=(const KeyedContext&) = delete;
 
-  // The context, initialised for `key` and `nonce` in the given direction.
-  void* start(bool encrypt, KeyBytes key, const AeadNonce& nonce) {
+  // The context, initialised for `key` and `nonce`.
+  void* start(KeyBytes key, const AeadNonce& nonce) {
     const bool same_key = keyed_ && CRYPTO_memcmp(key_.data(), key.data(), kKeySize) == 0;
     const std::uint8_t* k = same_key ? nullptr : key.data();
     const std::size_t k_len = same_key ? 0 : kKeySize;
-    const int ok = encrypt
+    const int ok = encrypt_
                        ? cipher().encrypt_init(ctx_, k, k_len, nonce.data(), nonce.size(), nullptr)
                        : cipher().decrypt_init(ctx_, k, k_len, nonce.data(), nonce.size(), nullptr);
     if (ok != 1) die();
@@ -140,13 +142,14 @@ class KeyedContext {
   }
 
  private:
+  const bool encrypt_;
   void* ctx_;
   Secret<kKeySize> key_;  // wiped when the thread ends
   bool keyed_ = false;
 };
 
 KeyedContext& context(bool encrypt) {
-  thread_local KeyedContext enc, dec;
+  thread_local KeyedContext enc(true), dec(false);
   return encrypt ? enc : dec;
 }
 
@@ -162,7 +165,7 @@ void feed_ad(void* ctx, ByteSpan ad) {
 
 void chacha20poly1305_seal(MutableByteSpan out, KeyBytes key, const AeadNonce& nonce,
                            ByteSpan plaintext, ByteSpan ad) {
-  void* ctx = context(true).start(true, key, nonce);
+  void* ctx = context(true).start(key, nonce);
   feed_ad(ctx, ad);
   std::size_t len = 0;
   if (!plaintext.empty() && cipher().update(ctx, out.data(), &len, plaintext.size(),
@@ -180,7 +183,7 @@ bool chacha20poly1305_open(MutableByteSpan out, KeyBytes key, const AeadNonce& n
                            ByteSpan ciphertext, ByteSpan ad) {
   if (ciphertext.size() < kAeadTagSize) return false;
   const std::size_t body = ciphertext.size() - kAeadTagSize;
-  void* ctx = context(false).start(false, key, nonce);
+  void* ctx = context(false).start(key, nonce);
   // The tag is copied out first: with in-place decryption the plaintext may overwrite it.
   std::uint8_t tag[kAeadTagSize];
   std::memcpy(tag, ciphertext.data() + body, kAeadTagSize);
